@@ -1,0 +1,94 @@
+use pretty_assertions::assert_eq;
+
+use super::*;
+
+fn load(file: Option<&str>, config: &[&str], strict: bool) -> (tempfile::TempDir, Result<LoadedConfig, ConfigError>) {
+    let home = tempfile::tempdir().unwrap();
+    if let Some(text) = file {
+        std::fs::write(home.path().join(CONFIG_FILE), text).unwrap();
+    }
+    let config: Vec<String> = config.iter().map(|s| (*s).to_owned()).collect();
+    let overrides = ConfigOverrides::parse(&config, &[], &[]).unwrap();
+    let loaded = load_config(home.path(), &overrides, strict);
+    (home, loaded)
+}
+
+#[test]
+fn no_file_means_defaults() {
+    let (_home, loaded) = load(None, &[], true);
+    assert_eq!(
+        loaded.unwrap(),
+        LoadedConfig {
+            config: Config::default(),
+            file: None,
+            unknown_keys: vec![],
+        }
+    );
+}
+
+#[test]
+fn unknown_keys_from_file_and_overrides_are_collected_sorted() {
+    let (home, loaded) = load(
+        Some("zeta = 1\n[tui]\nzzz = 1\n[features]\nnot_a_feature = true\n"),
+        &["alpha.beta=2"],
+        false,
+    );
+    let loaded = loaded.unwrap();
+    assert_eq!(loaded.file, Some(home.path().join(CONFIG_FILE)));
+    assert_eq!(
+        loaded.unknown_keys,
+        ["alpha", "features.not_a_feature", "tui", "zeta"]
+    );
+}
+
+#[test]
+fn strict_config_turns_unknown_keys_into_an_error_naming_them() {
+    let (home, loaded) = load(Some("zeta = 1\n"), &[], true);
+    assert_eq!(
+        loaded.unwrap_err().to_string(),
+        format!(
+            "unknown config keys in {}: zeta (remove them, or drop --strict-config to only warn)",
+            home.path().join(CONFIG_FILE).display()
+        )
+    );
+    let (_home, loaded) = load(None, &["x.y=1"], true);
+    assert_eq!(
+        loaded.unwrap_err().to_string(),
+        "unknown config keys: x (remove them, or drop --strict-config to only warn)"
+    );
+}
+
+#[test]
+fn invalid_toml_names_file_line_and_column() {
+    let (home, loaded) = load(Some("[features]\nmodel = \"unterminated\n"), &[], false);
+    assert_eq!(
+        loaded.unwrap_err().to_string(),
+        format!(
+            "invalid TOML in {} at line 2, column 22: invalid basic string, expected `\"`",
+            home.path().join(CONFIG_FILE).display()
+        )
+    );
+}
+
+#[test]
+fn a_wrong_type_names_the_key_and_its_source() {
+    let (home, loaded) = load(Some("[features]\nfoo = \"yes\"\n"), &[], false);
+    assert_eq!(
+        loaded.unwrap_err().to_string(),
+        format!(
+            "invalid config value for `features.foo` in {}: invalid type: string \"yes\", expected a boolean",
+            home.path().join(CONFIG_FILE).display()
+        )
+    );
+    let (_home, loaded) = load(None, &["features.foo=3"], false);
+    assert_eq!(
+        loaded.unwrap_err().to_string(),
+        "invalid config value for `features.foo`: invalid type: integer `3`, expected a boolean"
+    );
+}
+
+#[test]
+fn line_column_counts_characters_from_one() {
+    assert_eq!(line_column("ab\ncé d", 7), (2, 4));
+    assert_eq!(line_column("", 0), (1, 1));
+}

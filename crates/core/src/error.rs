@@ -1,0 +1,47 @@
+//! Errors of this crate.
+
+use std::path::PathBuf;
+
+/// Why configuration could not be loaded. Each names the file or key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The home directory cannot be found or made.
+    #[error("tern home {}: {reason}", path.display())]
+    Home { path: PathBuf, reason: String },
+    /// `config.toml` exists but cannot be read.
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `config.toml` is not valid TOML.
+    #[error("invalid TOML in {} at line {line}, column {column}: {reason}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+    /// A known key has a value of the wrong type or range.
+    #[error("invalid config value for `{key}`{}: {reason}", source_suffix(file.as_ref()))]
+    Value {
+        key: String,
+        /// The file the key came from, when it did not come from a `-c` override.
+        file: Option<PathBuf>,
+        reason: String,
+    },
+    /// A `-c` argument is not `key=value`.
+    #[error("invalid override `{argument}`: {reason}")]
+    Override { argument: String, reason: String },
+    /// `--strict-config` and keys tern does not know.
+    #[error("unknown config keys{}: {} (remove them, or drop --strict-config to only warn)", source_suffix(file.as_ref()), keys.join(", "))]
+    UnknownKeys {
+        keys: Vec<String>,
+        file: Option<PathBuf>,
+    },
+}
+
+fn source_suffix(file: Option<&PathBuf>) -> String {
+    file.map(|path| format!(" in {}", path.display())).unwrap_or_default()
+}
