@@ -147,18 +147,30 @@ struct RawMessage {
 impl IncomingMessage {
     /// Parses one line (without its newline).
     pub fn parse(line: &str) -> Result<Self, InvalidMessage> {
+        let parse_error = |err: &serde_json::Error| InvalidMessage {
+            id: None,
+            error: RpcError::new(
+                error_code::PARSE_ERROR,
+                format!("parse error: {}", message_of(err)),
+            ),
+        };
+        // Serde would read a struct from a positional array; a message must be an object.
+        if !line.trim_start().starts_with('{') {
+            return Err(match serde_json::from_str::<serde::de::IgnoredAny>(line) {
+                Err(err) if err.is_syntax() || err.is_eof() => parse_error(&err),
+                _ => InvalidMessage {
+                    id: None,
+                    error: RpcError::invalid_request("invalid request: a message must be a JSON object"),
+                },
+            });
+        }
         let raw: RawMessage = match serde_json::from_str(line) {
             Ok(raw) => raw,
-            Err(err) if err.is_syntax() || err.is_eof() => {
-                return Err(InvalidMessage {
-                    id: None,
-                    error: RpcError::new(error_code::PARSE_ERROR, format!("parse error: {err}")),
-                });
-            }
+            Err(err) if err.is_syntax() || err.is_eof() => return Err(parse_error(&err)),
             Err(err) => {
                 return Err(InvalidMessage {
                     id: recover_id(line),
-                    error: RpcError::invalid_request(format!("invalid request: {err}")),
+                    error: RpcError::invalid_request(format!("invalid request: {}", message_of(&err))),
                 });
             }
         };
@@ -194,6 +206,14 @@ impl IncomingMessage {
             }),
         }
     }
+}
+
+/// A serde_json error without its "at line L column C" suffix: the client sent one line, and
+/// a position inside it is noise next to the reason.
+pub(crate) fn message_of(err: &serde_json::Error) -> String {
+    let message = err.to_string();
+    let position = format!(" at line {} column {}", err.line(), err.column());
+    message.strip_suffix(&position).unwrap_or(&message).to_owned()
 }
 
 /// Wraps whatever JSON is present, `null` included; a missing member stays `None`.
@@ -291,6 +311,9 @@ mod tests {
         check("not json", json!({"invalid": {"id": null, "code": -32700}}));
         check(r#"{"id":1,"method":"#, json!({"invalid": {"id": null, "code": -32700}}));
         check("[1,2,3]", json!({"invalid": {"id": null, "code": -32600}}));
+        check(r#"[1,"initialize"]"#, json!({"invalid": {"id": null, "code": -32600}}));
+        check("[1,", json!({"invalid": {"id": null, "code": -32700}}));
+        check("42", json!({"invalid": {"id": null, "code": -32600}}));
         check(r#"{"id":9}"#, json!({"invalid": {"id": 9, "code": -32600}}));
         check(r#"{"id":9,"method":5}"#, json!({"invalid": {"id": 9, "code": -32600}}));
         check(r#"{"id":13.5,"method":"m"}"#, json!({"invalid": {"id": null, "code": -32600}}));

@@ -110,15 +110,11 @@ fn decode_params<T: DeserializeOwned>(
         });
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        // The position is within the params text, which means nothing to the client: the path
-        // says where the problem is.
-        let position = format!(" at line {} column {}", inner.line(), inner.column());
-        let reason = inner.to_string();
-        let reason = reason.strip_suffix(&position).unwrap_or(&reason).to_owned();
-        DecodeError::InvalidParams { method, path, reason }
+    serde_path_to_error::deserialize(&mut de).map_err(|err| DecodeError::InvalidParams {
+        method,
+        path: err.path().to_string(),
+        // The path says where the problem is; a position inside the params text would not.
+        reason: crate::jsonrpc::message_of(err.inner()),
     })
 }
 

@@ -1,1 +1,18 @@
-//! placeholder
+//! Test support for tern: drive the real `tern` binary over stdio and check what it says.
+//!
+//! [`TernProcess`] spawns `tern app-server` with an isolated home, sends JSON-RPC, awaits
+//! responses and notifications with timeouts, and validates every message the server sends
+//! against the reference implementation's schema ([`schema::UpstreamSchema`]).
+//!
+//! ```no_run
+//! use tern_test_support::TernProcess;
+//!
+//! let mut tern = TernProcess::builder(env!("CARGO_BIN_EXE_tern")).spawn();
+//! let result = tern.initialize();
+//! assert!(result["userAgent"].as_str().unwrap().starts_with("tern-tests/0.169.0"));
+//! ```
+
+mod process;
+pub mod schema;
+
+pub use process::{Builder, Received, TernProcess, DEFAULT_TIMEOUT};

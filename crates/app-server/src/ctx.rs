@@ -1,0 +1,127 @@
+//! State shared by every connection of one server.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tern_core::config::LoadedConfig;
+use tern_protocol::v2::{AbsolutePathBuf, ConfigWarningNotification};
+
+/// Server-wide state, created once at startup.
+#[derive(Debug)]
+pub struct ServerCtx {
+    /// `$TERN_HOME` (or `$CODEX_HOME`, or `~/.tern`), absolute.
+    pub(crate) home: AbsolutePathBuf,
+    /// The effective configuration, as loaded at startup.
+    #[allow(dead_code)]
+    pub(crate) config: LoadedConfig,
+    /// Sent to each connection after its `initialize` result, when the config had problems.
+    pub(crate) config_warning: Option<ConfigWarningNotification>,
+    /// The platform part of `userAgent`, e.g. `debian 12; x86_64`, read once.
+    pub(crate) platform: String,
+    pub(crate) stats: Stats,
+    /// Debug builds only: a method whose handler panics on purpose, so tests can watch a panic
+    /// become `-32603` (set by `TERN_DEBUG_PANIC_METHOD`).
+    pub(crate) panic_method: Option<String>,
+}
+
+/// Counters reported by `server/diagnostics`.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) requests_in_flight: AtomicU64,
+    pub(crate) connections_open: AtomicU64,
+}
+
+impl Stats {
+    /// Counts one in-flight request until the guard drops.
+    pub(crate) fn request_started(&self) -> InFlightGuard<'_> {
+        self.requests_in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlightGuard(&self.requests_in_flight)
+    }
+}
+
+/// Decrements the in-flight counter on drop (also when the handler panics).
+pub(crate) struct InFlightGuard<'a>(&'a AtomicU64);
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl ServerCtx {
+    /// Builds the server state from the resolved home and loaded config.
+    pub fn new(home: AbsolutePathBuf, config: LoadedConfig) -> Self {
+        let config_warning = unknown_keys_warning(&config);
+        Self {
+            home,
+            config,
+            config_warning,
+            platform: platform(),
+            stats: Stats::default(),
+            panic_method: debug_panic_method(),
+        }
+    }
+}
+
+#[cfg(debug_assertions)]
+fn debug_panic_method() -> Option<String> {
+    std::env::var("TERN_DEBUG_PANIC_METHOD").ok()
+}
+
+#[cfg(not(debug_assertions))]
+fn debug_panic_method() -> Option<String> {
+    None
+}
+
+/// How many unknown keys the warning names before summarizing the rest.
+const MAX_NAMED_KEYS: usize = 10;
+
+/// One warning naming every key tern ignored.
+fn unknown_keys_warning(loaded: &LoadedConfig) -> Option<ConfigWarningNotification> {
+    let keys = &loaded.unknown_keys;
+    if keys.is_empty() {
+        return None;
+    }
+    let mut named: Vec<String> = keys.iter().take(MAX_NAMED_KEYS).map(|k| format!("`{k}`")).collect();
+    if keys.len() > MAX_NAMED_KEYS {
+        named.push(format!("and {} more", keys.len() - MAX_NAMED_KEYS));
+    }
+    let plural = if keys.len() == 1 { "" } else { "s" };
+    Some(ConfigWarningNotification {
+        summary: format!(
+            "tern is ignoring {} unrecognized configuration setting{plural}: {}.",
+            keys.len(),
+            named.join(", ")
+        ),
+        details: Some(
+            "Check for typos, or settings tern does not support yet. Start with --strict-config \
+             to make unknown settings an error."
+                .to_owned(),
+        ),
+        path: loaded.file.as_ref().map(|path| path.display().to_string()),
+        range: None,
+    })
+}
+
+/// `<os id> <version>; <arch>` from `/etc/os-release`, e.g. `debian 12; x86_64`.
+fn platform() -> String {
+    let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let field = |name: &str| {
+        release.lines().find_map(|line| {
+            let value = line.strip_prefix(name)?.strip_prefix('=')?;
+            Some(value.trim_matches('"').to_owned())
+        })
+    };
+    let os = match (field("ID"), field("VERSION_ID")) {
+        (Some(id), Some(version)) => format!("{id} {version}"),
+        (Some(id), None) => id,
+        _ => std::env::consts::OS.to_owned(),
+    };
+    format!("{}; {}", sanitize(&os), std::env::consts::ARCH)
+}
+
+/// Keeps `userAgent` parseable: only `[A-Za-z0-9._/ -]`, everything else becomes `_`.
+pub(crate) fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._/ -".contains(c) { c } else { '_' })
+        .collect()
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests: the real `tern` binary, spawned per test with its own `TERN_HOME`, driven
+//! over stdio through `tern-test-support`, every server message validated against the upstream
+//! schema.
+
+mod suite;

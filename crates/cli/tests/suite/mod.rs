@@ -1,0 +1,13 @@
+mod config;
+mod errors;
+mod experimental;
+mod generate;
+mod handshake;
+mod lifecycle;
+
+use tern_test_support::{Builder, TernProcess};
+
+/// A builder for the binary under test.
+pub(crate) fn tern() -> Builder {
+    TernProcess::builder(env!("CARGO_BIN_EXE_tern"))
+}
