@@ -167,7 +167,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
             },
             Frame::NotUtf8 => Inbound::Invalid {
                 id: None,
-                error: RpcError::new(error_code::PARSE_ERROR, "parse error: line is not valid UTF-8"),
+                error: RpcError::new(
+                    error_code::PARSE_ERROR,
+                    "parse error: line is not valid UTF-8",
+                ),
             },
             Frame::TooLong(length) => Inbound::Invalid {
                 id: None,
@@ -180,7 +183,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(Inbound::Request(request))) => {
                 tracing::debug!(method = %request.method, "processing queue full; rejecting request");
-                outbound.respond(request.id, Err(RpcError::overloaded())).await;
+                outbound
+                    .respond(request.id, Err(RpcError::overloaded()))
+                    .await;
             }
             // Notifications and responses are never refused: wait for room.
             Err(mpsc::error::TrySendError::Full(other)) => {
@@ -263,9 +268,11 @@ async fn process_loop(
         });
     }
     drop(outbound);
-    if tokio::time::timeout(SHUTDOWN_GRACE, async { while in_flight.join_next().await.is_some() {} })
-        .await
-        .is_err()
+    if tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while in_flight.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
     {
         tracing::warn!(
             pending = in_flight.len(),
@@ -300,7 +307,9 @@ async fn run_isolated(
         Ok(result) => result,
         Err(err) => {
             tracing::error!(%method, error = %err, "request handler panicked");
-            Err(RpcError::internal(format!("internal error while handling `{method}`")))
+            Err(RpcError::internal(format!(
+                "internal error while handling `{method}`"
+            )))
         }
     }
 }

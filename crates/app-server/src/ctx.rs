@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tern_core::config::LoadedConfig;
+
+use crate::fault::Faults;
 use tern_protocol::v2::{AbsolutePathBuf, ConfigWarningNotification};
 
 /// Server-wide state, created once at startup.
@@ -18,9 +20,8 @@ pub struct ServerCtx {
     /// The platform part of `userAgent`, e.g. `debian 12; x86_64`, read once.
     pub(crate) platform: String,
     pub(crate) stats: Stats,
-    /// Debug builds only: a method whose handler panics on purpose, so tests can watch a panic
-    /// become `-32603` (set by `TERN_DEBUG_PANIC_METHOD`).
-    pub(crate) panic_method: Option<String>,
+    /// Debug builds only: faults injected into handlers (`TERN_DEBUG_FAULT`).
+    pub(crate) faults: Faults,
 }
 
 /// Counters reported by `server/diagnostics`.
@@ -57,19 +58,9 @@ impl ServerCtx {
             config_warning,
             platform: platform(),
             stats: Stats::default(),
-            panic_method: debug_panic_method(),
+            faults: Faults::from_env(),
         }
     }
-}
-
-#[cfg(debug_assertions)]
-fn debug_panic_method() -> Option<String> {
-    std::env::var("TERN_DEBUG_PANIC_METHOD").ok()
-}
-
-#[cfg(not(debug_assertions))]
-fn debug_panic_method() -> Option<String> {
-    None
 }
 
 /// How many unknown keys the warning names before summarizing the rest.
@@ -81,7 +72,11 @@ fn unknown_keys_warning(loaded: &LoadedConfig) -> Option<ConfigWarningNotificati
     if keys.is_empty() {
         return None;
     }
-    let mut named: Vec<String> = keys.iter().take(MAX_NAMED_KEYS).map(|k| format!("`{k}`")).collect();
+    let mut named: Vec<String> = keys
+        .iter()
+        .take(MAX_NAMED_KEYS)
+        .map(|k| format!("`{k}`"))
+        .collect();
     if keys.len() > MAX_NAMED_KEYS {
         named.push(format!("and {} more", keys.len() - MAX_NAMED_KEYS));
     }
@@ -122,6 +117,12 @@ fn platform() -> String {
 /// Keeps `userAgent` parseable: only `[A-Za-z0-9._/ -]`, everything else becomes `_`.
 pub(crate) fn sanitize(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._/ -".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._/ -".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

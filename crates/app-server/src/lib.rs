@@ -10,6 +10,7 @@
 
 mod connection;
 mod ctx;
+mod fault;
 mod handlers;
 mod outgoing;
 mod router;

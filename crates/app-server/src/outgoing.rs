@@ -57,7 +57,10 @@ impl Outbound {
     pub(crate) async fn respond(&self, id: RequestId, result: Result<Box<RawValue>, RpcError>) {
         let response = match result {
             Ok(result) => OutgoingResponse::Result { id, result },
-            Err(error) => OutgoingResponse::Error { id: Some(id), error },
+            Err(error) => OutgoingResponse::Error {
+                id: Some(id),
+                error,
+            },
         };
         self.send(Outgoing::Response(response)).await;
     }
@@ -72,7 +75,9 @@ impl Outbound {
     pub(crate) async fn notify(&self, notification: ServerNotification) {
         let emitted_at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
+            .map_or(0, |elapsed| {
+                u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+            });
         self.send(Outgoing::Notification {
             notification,
             emitted_at_ms,

@@ -20,7 +20,10 @@ use crate::outgoing::Outbound;
 fn respond<M: Method>(result: Result<M::Response, RpcError>) -> Result<Box<RawValue>, RpcError> {
     serde_json::value::to_raw_value(&result?).map_err(|err| {
         tracing::error!(method = M::NAME, error = %err, "cannot serialize a response");
-        RpcError::internal(format!("internal error: cannot serialize the `{}` result", M::NAME))
+        RpcError::internal(format!(
+            "internal error: cannot serialize the `{}` result",
+            M::NAME
+        ))
     })
 }
 
@@ -49,22 +52,16 @@ pub(crate) async fn dispatch(
     request: ClientRequest,
 ) -> Result<Box<RawValue>, RpcError> {
     let _in_flight = ctx.stats.request_started();
-    if ctx.panic_method.as_deref() == Some(request.method()) {
-        // Debug-build fault injection (TERN_DEBUG_PANIC_METHOD), for the panic-isolation test.
-        #[allow(clippy::panic)]
-        {
-            panic!("TERN_DEBUG_PANIC_METHOD: panicking in `{}` on purpose", request.method());
-        }
-    }
+    ctx.faults.inject(request.method()).await;
     match request {
         // The connection answers the first `initialize` itself; any that reaches the router
         // arrived on an initialized connection.
         ClientRequest::Initialize(_) => {
             respond::<client::Initialize>(Err::<InitializeResponse, _>(already_initialized()))
         }
-        ClientRequest::ServerDiagnostics(params) => respond::<client::ServerDiagnostics>(
+        ClientRequest::ServerDiagnostics(params) => respond::<client::ServerDiagnostics>(Ok(
             handlers::diagnostics::server_diagnostics(&ctx, params),
-        ),
+        )),
         ClientRequest::MockExperimentalMethod(params) => respond::<client::MockExperimentalMethod>(
             Ok(handlers::mock::experimental_method(params)),
         ),

@@ -88,7 +88,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            #[allow(clippy::print_stderr, reason = "the one place the binary reports a fatal error")]
+            #[allow(
+                clippy::print_stderr,
+                reason = "the one place the binary reports a fatal error"
+            )]
             {
                 eprintln!("error: {err:#}");
             }
@@ -137,7 +140,11 @@ fn app_server(listen: &str, config_args: &ConfigArgs) -> anyhow::Result<()> {
         &config_args.disable,
     )?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    let env = |name: &str| std::env::var_os(name).map(OsString::into_string).and_then(Result::ok);
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .map(OsString::into_string)
+            .and_then(Result::ok)
+    };
     let (home, _) = resolve_home(env, &cwd)?;
     let config = load_config(&home, &overrides, config_args.strict_config)?;
     for key in &config.unknown_keys {
@@ -174,8 +181,13 @@ fn check_listen(listen: &str) -> anyhow::Result<()> {
 /// Resolves on SIGTERM or SIGINT.
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        tracing::warn!("cannot install signal handlers; SIGTERM and SIGINT will kill the server abruptly");
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!(
+            "cannot install signal handlers; SIGTERM and SIGINT will kill the server abruptly"
+        );
         return std::future::pending().await;
     };
     tokio::select! {

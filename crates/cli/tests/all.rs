@@ -2,4 +2,7 @@
 //! over stdio through `tern-test-support`, every server message validated against the upstream
 //! schema.
 
+// Helpers outside `#[test]` functions fail the test the same way an assertion does.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod suite;

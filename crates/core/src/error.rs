@@ -43,5 +43,6 @@ pub enum ConfigError {
 }
 
 fn source_suffix(file: Option<&PathBuf>) -> String {
-    file.map(|path| format!(" in {}", path.display())).unwrap_or_default()
+    file.map(|path| format!(" in {}", path.display()))
+        .unwrap_or_default()
 }

@@ -20,8 +20,8 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::JsonSchema;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 use ts_rs::TS;
 
@@ -150,7 +150,11 @@ fn method_variant(title: &str, method: &str, docs: &str, params: Value, with_id:
 fn variant_title(method: &str, suffix: &str) -> String {
     let mut chars = method.chars();
     let first = chars.next().map(|c| c.to_ascii_uppercase());
-    format!("{}{}{suffix}", first.into_iter().collect::<String>(), chars.as_str())
+    format!(
+        "{}{}{suffix}",
+        first.into_iter().collect::<String>(),
+        chars.as_str()
+    )
 }
 
 impl MethodVisitor for SchemaCollector {
@@ -161,7 +165,8 @@ impl MethodVisitor for SchemaCollector {
         let params = self.reference::<M::Params>();
         self.reference::<M::Response>();
         let title = variant_title(M::NAME, "Request");
-        self.client_requests.push(method_variant(&title, M::NAME, docs, params, true));
+        self.client_requests
+            .push(method_variant(&title, M::NAME, docs, params, true));
     }
 
     fn server_notification<P: JsonSchema + TS + 'static>(
@@ -175,7 +180,8 @@ impl MethodVisitor for SchemaCollector {
         }
         let params = self.reference::<P>();
         let title = variant_title(method, "Notification");
-        self.server_notifications.push(method_variant(&title, method, docs, params, false));
+        self.server_notifications
+            .push(method_variant(&title, method, docs, params, false));
     }
 }
 
@@ -198,10 +204,19 @@ fn build_schema(experimental: bool) -> (BTreeMap<String, Value>, BTreeSet<String
         mut roots,
         ..
     } = collector;
-    let mut definitions: BTreeMap<String, Value> = generator.take_definitions(true).into_iter().collect();
+    let mut definitions: BTreeMap<String, Value> =
+        generator.take_definitions(true).into_iter().collect();
     let unions = [
-        ("ClientRequest", "Request from the client to the server.", client_requests),
-        ("ServerNotification", "Notification from the server to the client.", server_notifications),
+        (
+            "ClientRequest",
+            "Request from the client to the server.",
+            client_requests,
+        ),
+        (
+            "ServerNotification",
+            "Notification from the server to the client.",
+            server_notifications,
+        ),
         (
             "ClientNotification",
             "Notification from the client to the server.",
@@ -211,7 +226,9 @@ fn build_schema(experimental: bool) -> (BTreeMap<String, Value>, BTreeSet<String
                     let title = variant_title(method, "Notification");
                     let mut variant = method_variant(&title, method, "", Value::Null, false);
                     // Client notifications carry no params.
-                    variant["properties"].as_object_mut().map(|p| p.remove("params"));
+                    variant["properties"]
+                        .as_object_mut()
+                        .map(|p| p.remove("params"));
                     variant["required"] = json!(["method"]);
                     variant
                 })
@@ -219,7 +236,10 @@ fn build_schema(experimental: bool) -> (BTreeMap<String, Value>, BTreeSet<String
         ),
     ];
     for (name, description, variants) in unions {
-        definitions.insert(name.into(), json!({"description": description, "oneOf": variants}));
+        definitions.insert(
+            name.into(),
+            json!({"description": description, "oneOf": variants}),
+        );
         roots.insert(name.into());
     }
     if !experimental {
@@ -236,7 +256,10 @@ fn strip_schema_fields(definitions: &mut BTreeMap<String, Value>, fields: &[Expe
         let Some(definition) = definitions.get_mut(field.type_name) else {
             continue;
         };
-        if let Some(properties) = definition.get_mut("properties").and_then(Value::as_object_mut) {
+        if let Some(properties) = definition
+            .get_mut("properties")
+            .and_then(Value::as_object_mut)
+        {
             properties.remove(field.field);
         }
         if let Some(required) = definition.get_mut("required").and_then(Value::as_array_mut) {
@@ -366,7 +389,9 @@ pub fn generate_ts(out_dir: &Path, experimental: bool) -> Result<(), ExportError
     create_dir(out_dir)?;
     let mut collector = TsCollector {
         // The protocol's integers all fit in a JavaScript number.
-        cfg: ts_rs::Config::new().with_out_dir(out_dir).with_large_int("number"),
+        cfg: ts_rs::Config::new()
+            .with_out_dir(out_dir)
+            .with_large_int("number"),
         experimental,
         client_requests: Vec::new(),
         server_notifications: Vec::new(),
@@ -399,7 +424,9 @@ pub fn generate_ts(out_dir: &Path, experimental: bool) -> Result<(), ExportError
     write_file(&out_dir.join("ServerNotification.ts"), &server_notification)?;
     let client_notification = method_union(
         "ClientNotification",
-        ClientNotification::METHODS.iter().map(|method| (*method, None)),
+        ClientNotification::METHODS
+            .iter()
+            .map(|method| (*method, None)),
         None,
     );
     write_file(&out_dir.join("ClientNotification.ts"), &client_notification)?;
@@ -443,7 +470,11 @@ fn method_union<'a>(
     if !imports.is_empty() {
         out.push('\n');
     }
-    let body = if variants.is_empty() { "never".to_owned() } else { variants.join(" | ") };
+    let body = if variants.is_empty() {
+        "never".to_owned()
+    } else {
+        variants.join(" | ")
+    };
     let _ = writeln!(out, "export type {name} = {body};");
     out
 }
@@ -456,7 +487,13 @@ fn write_index(out_dir: &Path) -> Result<(), ExportError> {
     })?;
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.strip_suffix(".ts").map(str::to_owned))
+        .filter_map(|entry| {
+            entry
+                .file_name()
+                .to_str()?
+                .strip_suffix(".ts")
+                .map(str::to_owned)
+        })
         .filter(|name| name != "index")
         .collect();
     names.sort();
@@ -569,7 +606,10 @@ mod tests {
             descriptor: "t.b",
         };
         strip_schema_fields(&mut definitions, &[field]);
-        assert_eq!(definitions["T"], json!({"properties": {"a": {}}, "required": ["a"]}));
+        assert_eq!(
+            definitions["T"],
+            json!({"properties": {"a": {}}, "required": ["a"]})
+        );
     }
 
     #[test]
@@ -581,13 +621,22 @@ mod tests {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|v| v["properties"]["method"]["enum"][0].as_str().unwrap().to_owned())
+                .map(|v| {
+                    v["properties"]["method"]["enum"][0]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
                 .collect()
         };
         assert_eq!(methods(&stable), ["initialize"]);
         assert_eq!(
             methods(&experimental),
-            ["initialize", "server/diagnostics", "mock/experimentalMethod"]
+            [
+                "initialize",
+                "server/diagnostics",
+                "mock/experimentalMethod"
+            ]
         );
         assert!(!stable.contains_key("ServerDiagnosticsResponse"));
         assert!(experimental.contains_key("ServerDiagnosticsResponse"));

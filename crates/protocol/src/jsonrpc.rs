@@ -88,7 +88,10 @@ impl RpcError {
 
     /// The `-32001` answer to a request the server had no room to queue.
     pub fn overloaded() -> Self {
-        Self::new(error_code::SERVER_OVERLOADED, "Server overloaded; retry later.")
+        Self::new(
+            error_code::SERVER_OVERLOADED,
+            "Server overloaded; retry later.",
+        )
     }
 }
 
@@ -115,7 +118,10 @@ pub enum IncomingMessage {
         params: Option<Box<RawValue>>,
     },
     /// `{id, result}`: the client's answer to a server-initiated request.
-    Response { id: RequestId, result: Box<RawValue> },
+    Response {
+        id: RequestId,
+        result: Box<RawValue>,
+    },
     /// `{id, error}`: the client's refusal of a server-initiated request.
     Error { id: RequestId, error: RpcError },
 }
@@ -160,7 +166,9 @@ impl IncomingMessage {
                 Err(err) if err.is_syntax() || err.is_eof() => parse_error(&err),
                 _ => InvalidMessage {
                     id: None,
-                    error: RpcError::invalid_request("invalid request: a message must be a JSON object"),
+                    error: RpcError::invalid_request(
+                        "invalid request: a message must be a JSON object",
+                    ),
                 },
             });
         }
@@ -170,7 +178,10 @@ impl IncomingMessage {
             Err(err) => {
                 return Err(InvalidMessage {
                     id: recover_id(line),
-                    error: RpcError::invalid_request(format!("invalid request: {}", message_of(&err))),
+                    error: RpcError::invalid_request(format!(
+                        "invalid request: {}",
+                        message_of(&err)
+                    )),
                 });
             }
         };
@@ -208,12 +219,15 @@ impl IncomingMessage {
     }
 }
 
-/// A serde_json error without its "at line L column C" suffix: the client sent one line, and
+/// A `serde_json` error without its "at line L column C" suffix: the client sent one line, and
 /// a position inside it is noise next to the reason.
 pub(crate) fn message_of(err: &serde_json::Error) -> String {
     let message = err.to_string();
     let position = format!(" at line {} column {}", err.line(), err.column());
-    message.strip_suffix(&position).unwrap_or(&message).to_owned()
+    message
+        .strip_suffix(&position)
+        .unwrap_or(&message)
+        .to_owned()
 }
 
 /// Wraps whatever JSON is present, `null` included; a missing member stays `None`.
@@ -257,7 +271,7 @@ mod tests {
 
     use super::*;
 
-    fn check(line: &str, expected: serde_json::Value) {
+    fn check(line: &str, expected: &serde_json::Value) {
         let actual = match IncomingMessage::parse(line) {
             Ok(IncomingMessage::Request { id, method, params }) => json!({
                 "request": {"id": id, "method": method, "params": params.map(|p| p.get().to_owned())}
@@ -268,25 +282,27 @@ mod tests {
             Ok(IncomingMessage::Response { id, result }) => {
                 json!({"response": {"id": id, "result": result.get()}})
             }
-            Ok(IncomingMessage::Error { id, error }) => json!({"error": {"id": id, "error": error}}),
+            Ok(IncomingMessage::Error { id, error }) => {
+                json!({"error": {"id": id, "error": error}})
+            }
             Err(InvalidMessage { id, error }) => json!({"invalid": {"id": id, "code": error.code}}),
         };
-        assert_eq!(actual, expected, "line: {line}");
+        assert_eq!(&actual, expected, "line: {line}");
     }
 
     #[test]
     fn requests_keep_their_id_type_and_raw_params() {
         check(
             r#"{"id":1,"method":"a/b","params":{"x":1}}"#,
-            json!({"request": {"id": 1, "method": "a/b", "params": "{\"x\":1}"}}),
+            &json!({"request": {"id": 1, "method": "a/b", "params": "{\"x\":1}"}}),
         );
         check(
             r#"{"jsonrpc":"2.0","id":"abc","method":"a/b"}"#,
-            json!({"request": {"id": "abc", "method": "a/b", "params": null}}),
+            &json!({"request": {"id": "abc", "method": "a/b", "params": null}}),
         );
         check(
             r#"{"id":-5,"method":"m","params":null}"#,
-            json!({"request": {"id": -5, "method": "m", "params": null}}),
+            &json!({"request": {"id": -5, "method": "m", "params": null}}),
         );
     }
 
@@ -294,33 +310,54 @@ mod tests {
     fn notifications_and_responses_are_told_apart() {
         check(
             r#"{"method":"initialized"}"#,
-            json!({"notification": {"method": "initialized", "params": null}}),
+            &json!({"notification": {"method": "initialized", "params": null}}),
         );
         check(
             r#"{"id":0,"result":{"decision":"accept"}}"#,
-            json!({"response": {"id": 0, "result": "{\"decision\":\"accept\"}"}}),
+            &json!({"response": {"id": 0, "result": "{\"decision\":\"accept\"}"}}),
         );
         check(
             r#"{"id":3,"error":{"code":-1,"message":"no"}}"#,
-            json!({"error": {"id": 3, "error": {"code": -1, "message": "no"}}}),
+            &json!({"error": {"id": 3, "error": {"code": -1, "message": "no"}}}),
         );
     }
 
     #[test]
     fn bad_lines_get_the_precise_code_and_any_recoverable_id() {
-        check("not json", json!({"invalid": {"id": null, "code": -32700}}));
-        check(r#"{"id":1,"method":"#, json!({"invalid": {"id": null, "code": -32700}}));
-        check("[1,2,3]", json!({"invalid": {"id": null, "code": -32600}}));
-        check(r#"[1,"initialize"]"#, json!({"invalid": {"id": null, "code": -32600}}));
-        check("[1,", json!({"invalid": {"id": null, "code": -32700}}));
-        check("42", json!({"invalid": {"id": null, "code": -32600}}));
-        check(r#"{"id":9}"#, json!({"invalid": {"id": 9, "code": -32600}}));
-        check(r#"{"id":9,"method":5}"#, json!({"invalid": {"id": 9, "code": -32600}}));
-        check(r#"{"id":13.5,"method":"m"}"#, json!({"invalid": {"id": null, "code": -32600}}));
-        check(r#"{"id":null,"method":"m"}"#, json!({"invalid": {"id": null, "code": -32600}}));
+        check(
+            "not json",
+            &json!({"invalid": {"id": null, "code": -32700}}),
+        );
+        check(
+            r#"{"id":1,"method":"#,
+            &json!({"invalid": {"id": null, "code": -32700}}),
+        );
+        check("[1,2,3]", &json!({"invalid": {"id": null, "code": -32600}}));
+        check(
+            r#"[1,"initialize"]"#,
+            &json!({"invalid": {"id": null, "code": -32600}}),
+        );
+        check("[1,", &json!({"invalid": {"id": null, "code": -32700}}));
+        check("42", &json!({"invalid": {"id": null, "code": -32600}}));
+        check(
+            r#"{"id":9}"#,
+            &json!({"invalid": {"id": 9, "code": -32600}}),
+        );
+        check(
+            r#"{"id":9,"method":5}"#,
+            &json!({"invalid": {"id": 9, "code": -32600}}),
+        );
+        check(
+            r#"{"id":13.5,"method":"m"}"#,
+            &json!({"invalid": {"id": null, "code": -32600}}),
+        );
+        check(
+            r#"{"id":null,"method":"m"}"#,
+            &json!({"invalid": {"id": null, "code": -32600}}),
+        );
         check(
             r#"{"id":1,"method":"m","result":{}}"#,
-            json!({"invalid": {"id": 1, "code": -32600}}),
+            &json!({"invalid": {"id": 1, "code": -32600}}),
         );
     }
 
@@ -330,7 +367,10 @@ mod tests {
             id: RequestId::String("x".into()),
             result: serde_json::value::to_raw_value(&json!({})).unwrap(),
         };
-        assert_eq!(serde_json::to_string(&ok).unwrap(), r#"{"id":"x","result":{}}"#);
+        assert_eq!(
+            serde_json::to_string(&ok).unwrap(),
+            r#"{"id":"x","result":{}}"#
+        );
         let err = OutgoingResponse::Error {
             id: None,
             error: RpcError::overloaded(),

@@ -24,9 +24,8 @@ use ts_rs::TS;
 use crate::experimental::ExperimentalApi;
 use crate::jsonrpc::{RpcError, error_code};
 use crate::v2::{
-    ConfigWarningNotification, InitializeParams, InitializeResponse,
-    MockExperimentalMethodParams, MockExperimentalMethodResponse, ServerDiagnosticsParams,
-    ServerDiagnosticsResponse,
+    ConfigWarningNotification, InitializeParams, InitializeResponse, MockExperimentalMethodParams,
+    MockExperimentalMethodResponse, ServerDiagnosticsParams, ServerDiagnosticsResponse,
 };
 
 /// Whether a method (or field) is part of the stable API or needs `experimentalApi`.
@@ -68,10 +67,18 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnknownMethod(method) => write!(f, "method not found: `{method}`"),
-            Self::InvalidParams { method, path, reason } if path == "." => {
+            Self::InvalidParams {
+                method,
+                path,
+                reason,
+            } if path == "." => {
                 write!(f, "invalid params for `{method}`: {reason}")
             }
-            Self::InvalidParams { method, path, reason } => {
+            Self::InvalidParams {
+                method,
+                path,
+                reason,
+            } => {
                 write!(f, "invalid params for `{method}`: `{path}`: {reason}")
             }
         }
@@ -81,7 +88,9 @@ impl fmt::Display for DecodeError {
 impl From<DecodeError> for RpcError {
     fn from(err: DecodeError) -> Self {
         match &err {
-            DecodeError::UnknownMethod(_) => Self::new(error_code::METHOD_NOT_FOUND, err.to_string()),
+            DecodeError::UnknownMethod(_) => {
+                Self::new(error_code::METHOD_NOT_FOUND, err.to_string())
+            }
             DecodeError::InvalidParams { path, .. } => Self {
                 code: error_code::INVALID_PARAMS,
                 message: err.to_string(),
@@ -106,7 +115,10 @@ fn decode_params<T: DeserializeOwned>(
         return Err(DecodeError::InvalidParams {
             method,
             path: ".".to_owned(),
-            reason: format!("params must be an object, found `{}`", text.chars().take(40).collect::<String>()),
+            reason: format!(
+                "params must be an object, found `{}`",
+                text.chars().take(40).collect::<String>()
+            ),
         });
     }
     let mut de = serde_json::Deserializer::from_str(text);
@@ -317,8 +329,8 @@ mod tests {
         serde_json::value::to_raw_value(value).unwrap()
     }
 
-    fn decode_error(method: &str, params: serde_json::Value) -> RpcError {
-        RpcError::from(ClientRequest::decode(method, Some(&raw(&params))).unwrap_err())
+    fn decode_error(method: &str, params: &serde_json::Value) -> RpcError {
+        RpcError::from(ClientRequest::decode(method, Some(&raw(params))).unwrap_err())
     }
 
     #[test]
@@ -356,7 +368,7 @@ mod tests {
             ClientRequest::ServerDiagnostics(ServerDiagnosticsParams {})
         );
         assert_eq!(
-            decode_error("initialize", json!(null)).message,
+            decode_error("initialize", &json!(null)).message,
             "invalid params for `initialize`: missing field `clientInfo`"
         );
     }
@@ -365,7 +377,7 @@ mod tests {
     fn invalid_params_name_the_field_path_and_the_expectation() {
         let error = decode_error(
             "initialize",
-            json!({"clientInfo": {"name": "x", "version": "1"}, "capabilities": {"experimentalApi": "yes"}}),
+            &json!({"clientInfo": {"name": "x", "version": "1"}, "capabilities": {"experimentalApi": "yes"}}),
         );
         assert_eq!(
             error,
@@ -378,7 +390,7 @@ mod tests {
             }
         );
         assert_eq!(
-            decode_error("initialize", json!([1])).message,
+            decode_error("initialize", &json!([1])).message,
             "invalid params for `initialize`: params must be an object, found `[1]`"
         );
     }
@@ -386,7 +398,7 @@ mod tests {
     #[test]
     fn unknown_methods_are_named() {
         assert_eq!(
-            decode_error("no/such/method", json!({})),
+            decode_error("no/such/method", &json!({})),
             RpcError::new(-32601, "method not found: `no/such/method`")
         );
     }
@@ -394,7 +406,10 @@ mod tests {
     #[test]
     fn experimental_methods_report_themselves() {
         let request = ClientRequest::decode("mock/experimentalMethod", None).unwrap();
-        assert_eq!(request.experimental_reason(), Some("mock/experimentalMethod"));
+        assert_eq!(
+            request.experimental_reason(),
+            Some("mock/experimentalMethod")
+        );
         let request = ClientRequest::decode(
             "initialize",
             Some(&raw(&json!({"clientInfo": {"name": "x", "version": "1"}}))),

@@ -7,6 +7,8 @@
 //! UPDATE_SCHEMA_FIXTURES=1 cargo test -p tern-protocol --test schema_fixtures
 //! ```
 
+#![allow(clippy::unwrap_used, reason = "a failed read fails the test")]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,9 @@ use tern_protocol::export::{generate_json_schema, generate_ts};
 const EXPERIMENTAL: bool = true;
 
 fn fixture_dir(kind: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("schema").join(kind)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schema")
+        .join(kind)
 }
 
 fn read_tree(dir: &Path) -> BTreeMap<String, String> {
@@ -51,10 +55,22 @@ fn check(kind: &str, generate: fn(&Path, bool) -> Result<(), tern_protocol::expo
     let vendored = read_tree(&fixture_dir);
     let fix = "run `UPDATE_SCHEMA_FIXTURES=1 cargo test -p tern-protocol --test schema_fixtures` \
                and review the diff";
-    let missing: Vec<_> = generated.keys().filter(|k| !vendored.contains_key(*k)).collect();
-    let stale: Vec<_> = vendored.keys().filter(|k| !generated.contains_key(*k)).collect();
-    assert!(missing.is_empty(), "{kind}: files not vendored yet: {missing:?}; {fix}");
-    assert!(stale.is_empty(), "{kind}: vendored files no longer generated: {stale:?}; {fix}");
+    let missing: Vec<_> = generated
+        .keys()
+        .filter(|k| !vendored.contains_key(*k))
+        .collect();
+    let stale: Vec<_> = vendored
+        .keys()
+        .filter(|k| !generated.contains_key(*k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{kind}: files not vendored yet: {missing:?}; {fix}"
+    );
+    assert!(
+        stale.is_empty(),
+        "{kind}: vendored files no longer generated: {stale:?}; {fix}"
+    );
     for (name, text) in &generated {
         pretty_assertions::assert_eq!(&vendored[name], text, "{kind}/{name} differs; {fix}");
     }

@@ -7,7 +7,8 @@
 //! ```no_run
 //! use tern_test_support::TernProcess;
 //!
-//! let mut tern = TernProcess::builder(env!("CARGO_BIN_EXE_tern")).spawn();
+//! // In an integration test of the `tern-cli` crate, pass `env!("CARGO_BIN_EXE_tern")`.
+//! let mut tern = TernProcess::builder("target/debug/tern").spawn();
 //! let result = tern.initialize();
 //! assert!(result["userAgent"].as_str().unwrap().starts_with("tern-tests/0.169.0"));
 //! ```
@@ -15,4 +16,4 @@
 mod process;
 pub mod schema;
 
-pub use process::{Builder, Received, TernProcess, DEFAULT_TIMEOUT};
+pub use process::{Builder, DEFAULT_TIMEOUT, Received, TernProcess};

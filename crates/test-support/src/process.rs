@@ -73,7 +73,9 @@ impl Builder {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
         TernProcess {
@@ -212,8 +214,12 @@ impl TernProcess {
         if !self.buffered.is_empty() {
             return self.buffered.remove(0);
         }
-        self.read_message(timeout)
-            .unwrap_or_else(|| panic!("no message from tern within {timeout:?}; stderr:\n{}", self.stderr()))
+        self.read_message(timeout).unwrap_or_else(|| {
+            panic!(
+                "no message from tern within {timeout:?}; stderr:\n{}",
+                self.stderr()
+            )
+        })
     }
 
     /// Reads and validates one message; `None` when none arrives within `timeout`.
@@ -229,7 +235,10 @@ impl TernProcess {
     fn check(&mut self, line: &str) -> Received {
         let value: Value = serde_json::from_str(line)
             .unwrap_or_else(|err| panic!("tern wrote a line that is not JSON ({err}): {line}"));
-        assert!(value.get("jsonrpc").is_none(), "output must not carry `jsonrpc`: {line}");
+        assert!(
+            value.get("jsonrpc").is_none(),
+            "output must not carry `jsonrpc`: {line}"
+        );
         let schema = UpstreamSchema::get(self.experimental);
         if let Some(method) = value["method"].as_str() {
             schema
@@ -254,9 +263,14 @@ impl TernProcess {
             schema
                 .validate(definition, instance)
                 .unwrap_or_else(|err| panic!("{err:#}"));
-            return Received::Error { id, error: error.clone() };
+            return Received::Error {
+                id,
+                error: error.clone(),
+            };
         }
-        let result = value.get("result").unwrap_or_else(|| panic!("neither result nor error: {line}"));
+        let result = value
+            .get("result")
+            .unwrap_or_else(|| panic!("neither result nor error: {line}"));
         if let Some(method) = method {
             schema
                 .validate_result(&method, result)
@@ -271,14 +285,21 @@ impl TernProcess {
     /// Waits for the answer to request `id`, keeping other messages for later reads.
     pub fn response(&mut self, id: impl Into<Value>) -> Result<Value, Value> {
         let id = id.into();
-        if let Some(index) = self.buffered.iter().position(|m| response_id(m) == Some(&id)) {
+        if let Some(index) = self
+            .buffered
+            .iter()
+            .position(|m| response_id(m) == Some(&id))
+        {
             return into_result(self.buffered.remove(index));
         }
         let deadline = Instant::now() + DEFAULT_TIMEOUT;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let message = self.read_message(remaining).unwrap_or_else(|| {
-                panic!("no response to id {id} within {DEFAULT_TIMEOUT:?}; stderr:\n{}", self.stderr())
+                panic!(
+                    "no response to id {id} within {DEFAULT_TIMEOUT:?}; stderr:\n{}",
+                    self.stderr()
+                )
             });
             if response_id(&message) == Some(&id) {
                 return into_result(message);
@@ -289,7 +310,8 @@ impl TernProcess {
 
     /// The result of request `id`; panics on an error answer.
     pub fn result(&mut self, id: impl Into<Value>) -> Value {
-        self.response(id).unwrap_or_else(|error| panic!("expected a result, got error {error}"))
+        self.response(id)
+            .unwrap_or_else(|error| panic!("expected a result, got error {error}"))
     }
 
     /// The error of request `id`; panics on a result.
@@ -302,7 +324,11 @@ impl TernProcess {
 
     /// Waits for a notification of `method`, keeping other messages for later reads.
     pub fn notification(&mut self, method: &str) -> Value {
-        if let Some(index) = self.buffered.iter().position(|m| is_notification(m, method)) {
+        if let Some(index) = self
+            .buffered
+            .iter()
+            .position(|m| is_notification(m, method))
+        {
             let Received::Notification { params, .. } = self.buffered.remove(index) else {
                 unreachable!()
             };
@@ -312,7 +338,10 @@ impl TernProcess {
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let message = self.read_message(remaining).unwrap_or_else(|| {
-                panic!("no `{method}` notification within {DEFAULT_TIMEOUT:?}; stderr:\n{}", self.stderr())
+                panic!(
+                    "no `{method}` notification within {DEFAULT_TIMEOUT:?}; stderr:\n{}",
+                    self.stderr()
+                )
             });
             if let Received::Notification { method: m, params } = &message {
                 if m == method {

@@ -70,7 +70,9 @@ impl UpstreamSchema {
     /// A definition by name.
     pub fn definition(&self, name: &str) -> Option<&Value> {
         let definitions = &self.bundle["definitions"];
-        definitions.get(name).or_else(|| definitions["v2"].get(name))
+        definitions
+            .get(name)
+            .or_else(|| definitions["v2"].get(name))
     }
 
     /// Validates `instance` against the definition called `name`.
@@ -83,12 +85,18 @@ impl UpstreamSchema {
         if errors.is_empty() {
             Ok(())
         } else {
-            bail!("{instance} does not match upstream `{name}`:\n  {}", errors.join("\n  "))
+            bail!(
+                "{instance} does not match upstream `{name}`:\n  {}",
+                errors.join("\n  ")
+            )
         }
     }
 
     fn validator(&self, name: &str) -> anyhow::Result<Arc<jsonschema::Validator>> {
-        let mut cache = self.validators.lock().map_err(|_| anyhow!("validator cache poisoned"))?;
+        let mut cache = self
+            .validators
+            .lock()
+            .map_err(|_| anyhow!("validator cache poisoned"))?;
         if let Some(validator) = cache.get(name) {
             return Ok(Arc::clone(validator));
         }

@@ -2,7 +2,6 @@
 
 use std::sync::atomic::Ordering;
 
-use tern_protocol::jsonrpc::RpcError;
 use tern_protocol::v2::{
     ServerDiagnosticsGauge, ServerDiagnosticsParams, ServerDiagnosticsProcess,
     ServerDiagnosticsResponse,
@@ -13,12 +12,12 @@ use crate::ctx::ServerCtx;
 pub(crate) fn server_diagnostics(
     ctx: &ServerCtx,
     _params: ServerDiagnosticsParams,
-) -> Result<ServerDiagnosticsResponse, RpcError> {
+) -> ServerDiagnosticsResponse {
     let gauge = |name: &str, value: u64| ServerDiagnosticsGauge {
         name: name.to_owned(),
         value,
     };
-    Ok(ServerDiagnosticsResponse {
+    ServerDiagnosticsResponse {
         gauges: vec![
             gauge(
                 "app.requests.in_flight",
@@ -34,7 +33,7 @@ pub(crate) fn server_diagnostics(
             resident_memory_bytes: resident_memory_bytes(),
             physical_footprint_bytes: None,
         },
-    })
+    }
 }
 
 /// `VmRSS` from `/proc/self/status`, in bytes; `None` where there is no procfs.

@@ -57,8 +57,16 @@ fn user_agent(client: &ClientInfo, platform: &str, terminal: &str) -> String {
 /// The terminal the server runs in, as the reference reports it: `TERM_PROGRAM[/version]`, else
 /// `TERM`, else `unknown`.
 fn terminal() -> String {
-    let var = |name| std::env::var(name).ok().filter(|value: &String| !value.is_empty());
-    let terminal = match (var("TERM_PROGRAM"), var("TERM_PROGRAM_VERSION"), var("TERM")) {
+    let var = |name| {
+        std::env::var(name)
+            .ok()
+            .filter(|value: &String| !value.is_empty())
+    };
+    let terminal = match (
+        var("TERM_PROGRAM"),
+        var("TERM_PROGRAM_VERSION"),
+        var("TERM"),
+    ) {
         (Some(program), Some(version), _) => format!("{program}/{version}"),
         (Some(program), None, _) => program,
         (None, _, Some(term)) => term,

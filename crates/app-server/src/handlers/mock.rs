@@ -2,7 +2,9 @@
 
 use tern_protocol::v2::{MockExperimentalMethodParams, MockExperimentalMethodResponse};
 
-pub(crate) fn experimental_method(params: MockExperimentalMethodParams) -> MockExperimentalMethodResponse {
+pub(crate) fn experimental_method(
+    params: MockExperimentalMethodParams,
+) -> MockExperimentalMethodResponse {
     MockExperimentalMethodResponse {
         echoed: params.value,
     }

@@ -123,7 +123,11 @@ mod tests {
     async fn lines_over_the_cap_are_discarded_and_measured() {
         assert_eq!(
             frames(b"0123456789\nok\n0123456789", 5).await,
-            [Frame::TooLong(10), Frame::Line("ok".into()), Frame::TooLong(10)]
+            [
+                Frame::TooLong(10),
+                Frame::Line("ok".into()),
+                Frame::TooLong(10)
+            ]
         );
     }
 

@@ -10,7 +10,10 @@ use super::tern;
 
 /// Runs `tern app-server ARGS` with `config.toml` and returns (exit code, stderr), for startups
 /// that are expected to fail before reading any input.
-fn failed_startup(config_toml: Option<&str>, args: &[&str]) -> (Option<i32>, String, std::path::PathBuf) {
+fn failed_startup(
+    config_toml: Option<&str>,
+    args: &[&str],
+) -> (Option<i32>, String, std::path::PathBuf) {
     let home = tempfile::tempdir().unwrap();
     if let Some(text) = config_toml {
         std::fs::write(home.path().join("config.toml"), text).unwrap();
@@ -23,7 +26,11 @@ fn failed_startup(config_toml: Option<&str>, args: &[&str]) -> (Option<i32>, Str
         .unwrap();
     assert!(output.stdout.is_empty(), "nothing on stdout");
     let stderr = String::from_utf8(output.stderr).unwrap();
-    (output.status.code(), stderr, home.path().join("config.toml"))
+    (
+        output.status.code(),
+        stderr,
+        home.path().join("config.toml"),
+    )
 }
 
 #[test]
@@ -61,7 +68,10 @@ fn strict_config_refuses_unknown_keys_at_startup() {
     );
     let (code, stderr, _) = failed_startup(None, &["--strict-config", "--disable", "nope"]);
     assert_eq!(code, Some(1));
-    assert!(stderr.contains("unknown config keys: features.nope"), "{stderr}");
+    assert!(
+        stderr.contains("unknown config keys: features.nope"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -96,15 +106,27 @@ fn a_wrong_value_type_stops_startup_naming_the_key() {
     );
     let (code, stderr, _) = failed_startup(None, &["-c", "novalue"]);
     assert_eq!(code, Some(1));
-    assert_eq!(stderr, "error: invalid override `novalue`: expected key=value\n");
+    assert_eq!(
+        stderr,
+        "error: invalid override `novalue`: expected key=value\n"
+    );
 }
 
 #[test]
 fn other_transports_fail_with_a_clear_message() {
     for (listen, expected) in [
-        ("ws://127.0.0.1:0", "error: --listen ws://127.0.0.1:0: the ws:// transport is not supported yet; use --listen stdio://\n"),
-        ("unix:///tmp/x.sock", "error: --listen unix:///tmp/x.sock: the unix:// transport is not supported yet; use --listen stdio://\n"),
-        ("bogus://x", "error: --listen bogus://x: expected stdio://, ws://IP:PORT or unix://PATH\n"),
+        (
+            "ws://127.0.0.1:0",
+            "error: --listen ws://127.0.0.1:0: the ws:// transport is not supported yet; use --listen stdio://\n",
+        ),
+        (
+            "unix:///tmp/x.sock",
+            "error: --listen unix:///tmp/x.sock: the unix:// transport is not supported yet; use --listen stdio://\n",
+        ),
+        (
+            "bogus://x",
+            "error: --listen bogus://x: expected stdio://, ws://IP:PORT or unix://PATH\n",
+        ),
     ] {
         let (code, stderr, _) = failed_startup(None, &["--listen", listen]);
         assert_eq!((code, stderr.as_str()), (Some(1), expected));
@@ -118,10 +140,18 @@ fn codex_home_is_used_when_tern_home_is_unset() {
     let codex_home = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     let mut command = tern().command(home.path());
-    command.env_remove("TERN_HOME").env("CODEX_HOME", codex_home.path().join("nested"));
+    command
+        .env_remove("TERN_HOME")
+        .env("CODEX_HOME", codex_home.path().join("nested"));
     let output = run_initialize(command);
-    assert_eq!(output["result"]["codexHome"], codex_home.path().join("nested").to_str().unwrap());
-    assert!(codex_home.path().join("nested").is_dir(), "a missing home is created");
+    assert_eq!(
+        output["result"]["codexHome"],
+        codex_home.path().join("nested").to_str().unwrap()
+    );
+    assert!(
+        codex_home.path().join("nested").is_dir(),
+        "a missing home is created"
+    );
 }
 
 /// Sends `initialize` to a raw command, closes stdin and returns the response.

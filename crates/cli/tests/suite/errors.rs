@@ -28,7 +28,13 @@ fn invalid_json_is_a_parse_error_with_a_null_id() {
         tern.send_line(line);
         let error = tern.error(Value::Null);
         assert_eq!(error["code"], -32700, "{line}: {error}");
-        assert!(error["message"].as_str().unwrap().starts_with("parse error: "), "{error}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("parse error: "),
+            "{error}"
+        );
         assert_still_serving(&mut tern);
     }
 }
@@ -42,9 +48,18 @@ fn json_that_is_not_a_message_is_an_invalid_request() {
         ("42", Value::Null),
         (r#"{"id":9}"#, json!(9)),
         (r#"{"id":"x","method":5}"#, json!("x")),
-        (r#"{"id":13.5,"method":"mock/experimentalMethod"}"#, Value::Null),
-        (r#"{"id":null,"method":"mock/experimentalMethod"}"#, Value::Null),
-        (r#"{"id":true,"method":"mock/experimentalMethod"}"#, Value::Null),
+        (
+            r#"{"id":13.5,"method":"mock/experimentalMethod"}"#,
+            Value::Null,
+        ),
+        (
+            r#"{"id":null,"method":"mock/experimentalMethod"}"#,
+            Value::Null,
+        ),
+        (
+            r#"{"id":true,"method":"mock/experimentalMethod"}"#,
+            Value::Null,
+        ),
     ];
     for (line, id) in cases {
         tern.send_line(line);
@@ -94,7 +109,7 @@ fn bad_params_name_the_field_path_and_the_expectation() {
 #[test]
 fn a_panicking_handler_answers_internal_error_and_the_connection_lives_on() {
     let mut tern = tern()
-        .env("TERN_DEBUG_PANIC_METHOD", "server/diagnostics")
+        .env("TERN_DEBUG_FAULT", "server/diagnostics=panic")
         .spawn();
     tern.initialize_with(json!({"experimentalApi": true}));
     let id = tern.request("server/diagnostics", json!({}));
@@ -103,18 +118,46 @@ fn a_panicking_handler_answers_internal_error_and_the_connection_lives_on() {
         json!({"code": -32603, "message": "internal error while handling `server/diagnostics`"})
     );
     assert_still_serving(&mut tern);
-    assert!(tern.stderr().contains("request handler panicked"), "{}", tern.stderr());
+    assert!(
+        tern.stderr().contains("request handler panicked"),
+        "{}",
+        tern.stderr()
+    );
+}
+
+#[test]
+fn a_slow_request_does_not_block_a_fast_one() {
+    let mut tern = tern()
+        .env("TERN_DEBUG_FAULT", "server/diagnostics=sleep:3000")
+        .spawn();
+    tern.initialize_with(json!({"experimentalApi": true}));
+    let slow = tern.request("server/diagnostics", json!({}));
+    let fast = tern.request("mock/experimentalMethod", json!({"value": "fast"}));
+    // The fast answer comes first, while the slow request is still sleeping; then the slow one.
+    assert_eq!(
+        tern.next_message(tern_test_support::DEFAULT_TIMEOUT),
+        tern_test_support::Received::Result {
+            id: json!(fast),
+            result: json!({"echoed": "fast"}),
+        }
+    );
+    assert_eq!(tern.result(slow)["process"]["id"], tern.pid());
 }
 
 #[test]
 fn an_over_long_line_is_rejected_without_buffering_it() {
     let mut tern = initialized();
     let padding = "a".repeat(tern_app_server::MAX_LINE_BYTES);
-    tern.send_line(&format!(r#"{{"id":7,"method":"mock/experimentalMethod","params":{{"value":"{padding}"}}}}"#));
+    tern.send_line(&format!(
+        r#"{{"id":7,"method":"mock/experimentalMethod","params":{{"value":"{padding}"}}}}"#
+    ));
     let error = tern.error(Value::Null);
     assert_eq!(error["code"], -32600);
     let message = error["message"].as_str().unwrap();
-    assert!(message.ends_with("exceeds the 33554432-byte line limit"), "{message}");
+    assert!(
+        message.ends_with("exceeds the 33554432-byte line limit"),
+        "{message}"
+    );
     assert_still_serving(&mut tern);
 }
 
@@ -136,7 +179,11 @@ fn a_flooding_client_gets_overloaded_errors_and_every_request_is_answered() {
     const REQUESTS: usize = 5000;
     let builder = tern();
     let home = tempfile::tempdir().unwrap();
-    let mut child = builder.command(home.path()).env("RUST_LOG", "warn").spawn().unwrap();
+    let mut child = builder
+        .command(home.path())
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let stdout = child.stdout.take().unwrap();
 
@@ -149,7 +196,11 @@ fn a_flooding_client_gets_overloaded_errors_and_every_request_is_answered() {
         )
         .unwrap();
         for id in 0..REQUESTS {
-            writeln!(stdin, r#"{{"id":{id},"method":"mock/experimentalMethod","params":{{"value":"{value}"}}}}"#).unwrap();
+            writeln!(
+                stdin,
+                r#"{{"id":{id},"method":"mock/experimentalMethod","params":{{"value":"{value}"}}}}"#
+            )
+            .unwrap();
         }
         stdin
     });
@@ -172,18 +223,31 @@ fn a_flooding_client_gets_overloaded_errors_and_every_request_is_answered() {
         if message.get("result").is_some() {
             ok += 1;
         } else {
-            assert_eq!(message["error"], json!({"code": -32001, "message": "Server overloaded; retry later."}));
+            assert_eq!(
+                message["error"],
+                json!({"code": -32001, "message": "Server overloaded; retry later."})
+            );
             overloaded += 1;
         }
     }
-    assert!(answered.iter().all(|&n| n == 1), "every request answered exactly once");
+    assert!(
+        answered.iter().all(|&n| n == 1),
+        "every request answered exactly once"
+    );
     assert!(ok > 0 && overloaded > 0, "ok {ok}, overloaded {overloaded}");
 
     // Still serving once the client reads again.
     let mut stdin = writer.join().unwrap();
-    writeln!(stdin, r#"{{"id":"after","method":"mock/experimentalMethod","params":{{"value":"x"}}}}"#).unwrap();
+    writeln!(
+        stdin,
+        r#"{{"id":"after","method":"mock/experimentalMethod","params":{{"value":"x"}}}}"#
+    )
+    .unwrap();
     let line = lines.next().unwrap().unwrap();
-    assert_eq!(serde_json::from_str::<Value>(&line).unwrap(), json!({"id": "after", "result": {"echoed": "x"}}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&line).unwrap(),
+        json!({"id": "after", "result": {"echoed": "x"}})
+    );
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }

@@ -17,7 +17,10 @@ fn experimental_methods_need_the_capability() {
         );
     }
     // The connection keeps serving.
-    let id = tern.request("initialize", json!({"clientInfo": {"name": "x", "version": "1"}}));
+    let id = tern.request(
+        "initialize",
+        json!({"clientInfo": {"name": "x", "version": "1"}}),
+    );
     assert_eq!(tern.error(id)["message"], "Already initialized");
 }
 
@@ -34,8 +37,19 @@ fn experimental_methods_work_once_negotiated() {
     assert_eq!(result["process"]["physicalFootprintBytes"], json!(null));
     let rss = result["process"]["residentMemoryBytes"].as_u64().unwrap();
     assert!(rss > 0);
-    let gauges: Vec<_> = result["gauges"].as_array().unwrap().iter().map(|g| g["name"].clone()).collect();
-    assert_eq!(gauges, [json!("app.requests.in_flight"), json!("app.connections.open")]);
+    let gauges: Vec<_> = result["gauges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].clone())
+        .collect();
+    assert_eq!(
+        gauges,
+        [
+            json!("app.requests.in_flight"),
+            json!("app.connections.open")
+        ]
+    );
     // The diagnostics request itself is in flight while it runs.
     assert_eq!(result["gauges"][0]["value"], 1);
     assert_eq!(result["gauges"][1]["value"], 1);

@@ -10,7 +10,11 @@ fn generate(subcommand: &str, out: &Path, experimental: bool) {
         command.arg("--experimental");
     }
     let output = command.output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn read(path: &Path) -> String {
@@ -18,7 +22,9 @@ fn read(path: &Path) -> String {
 }
 
 fn vendored(kind: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../protocol/schema").join(kind)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../protocol/schema")
+        .join(kind)
 }
 
 #[test]
@@ -28,12 +34,25 @@ fn json_schema_stable_leaves_experimental_methods_out() {
     let bundle = read(&stable.path().join("codex_app_server_protocol.schemas.json"));
     assert!(bundle.contains("\"initialize\""));
     assert!(!bundle.contains("mock/experimentalMethod"));
-    assert!(!stable.path().join("ServerDiagnosticsResponse.json").exists());
+    assert!(
+        !stable
+            .path()
+            .join("ServerDiagnosticsResponse.json")
+            .exists()
+    );
 
     let experimental = tempfile::tempdir().unwrap();
     generate("generate-json-schema", experimental.path(), true);
-    for name in ["codex_app_server_protocol.schemas.json", "ServerDiagnosticsResponse.json", "InitializeParams.json"] {
-        assert_eq!(read(&experimental.path().join(name)), read(&vendored("json").join(name)), "{name}");
+    for name in [
+        "codex_app_server_protocol.schemas.json",
+        "ServerDiagnosticsResponse.json",
+        "InitializeParams.json",
+    ] {
+        assert_eq!(
+            read(&experimental.path().join(name)),
+            read(&vendored("json").join(name)),
+            "{name}"
+        );
     }
 }
 
@@ -50,6 +69,10 @@ fn typescript_stable_leaves_experimental_methods_out() {
     let experimental = tempfile::tempdir().unwrap();
     generate("generate-ts", experimental.path(), true);
     for name in ["ClientRequest.ts", "index.ts", "InitializeParams.ts"] {
-        assert_eq!(read(&experimental.path().join(name)), read(&vendored("typescript").join(name)), "{name}");
+        assert_eq!(
+            read(&experimental.path().join(name)),
+            read(&vendored("typescript").join(name)),
+            "{name}"
+        );
     }
 }

@@ -22,7 +22,10 @@ fn initialize_answers_with_home_platform_and_a_parseable_user_agent() {
         user_agent.contains(&format!("(tern {};", env!("CARGO_PKG_VERSION"))),
         "{user_agent}"
     );
-    assert!(user_agent.ends_with(" xterm-256color (tern-tests; 0.0.1)"), "{user_agent}");
+    assert!(
+        user_agent.ends_with(" xterm-256color (tern-tests; 0.0.1)"),
+        "{user_agent}"
+    );
     assert_eq!(
         result,
         json!({
@@ -40,7 +43,10 @@ fn initialize_answers_with_home_platform_and_a_parseable_user_agent() {
 fn requests_before_initialize_fail_and_work_after_it() {
     let mut tern = tern().spawn();
     let id = tern.request("mock/experimentalMethod", json!({"value": "early"}));
-    assert_eq!(tern.error(id), json!({"code": -32600, "message": "Not initialized"}));
+    assert_eq!(
+        tern.error(id),
+        json!({"code": -32600, "message": "Not initialized"})
+    );
     tern.initialize_with(json!({"experimentalApi": true}));
     let id = tern.request("mock/experimentalMethod", json!({"value": "late"}));
     assert_eq!(tern.result(id), json!({"echoed": "late"}));
@@ -54,7 +60,10 @@ fn a_second_initialize_fails_and_keeps_the_first_capabilities() {
         "initialize",
         json!({"clientInfo": {"name": "other", "version": "2"}, "capabilities": {"experimentalApi": false}}),
     );
-    assert_eq!(tern.error(id), json!({"code": -32600, "message": "Already initialized"}));
+    assert_eq!(
+        tern.error(id),
+        json!({"code": -32600, "message": "Already initialized"})
+    );
     let id = tern.request("mock/experimentalMethod", json!({"value": "still"}));
     assert_eq!(tern.result(id), json!({"echoed": "still"}));
 }
@@ -63,8 +72,16 @@ fn a_second_initialize_fails_and_keeps_the_first_capabilities() {
 fn ids_are_echoed_verbatim_with_their_json_type() {
     let mut tern = tern().spawn();
     tern.initialize_with(json!({"experimentalApi": true}));
-    for id in [json!("abc"), json!(-5), json!(9_007_199_254_740_993_i64), json!(0), json!("")] {
-        tern.send(&json!({"jsonrpc": "2.0", "id": id, "method": "mock/experimentalMethod", "params": {}}));
+    for id in [
+        json!("abc"),
+        json!(-5),
+        json!(9_007_199_254_740_993_i64),
+        json!(0),
+        json!(""),
+    ] {
+        tern.send(
+            &json!({"jsonrpc": "2.0", "id": id, "method": "mock/experimentalMethod", "params": {}}),
+        );
         assert_eq!(tern.result(id.clone()), json!({"echoed": null}), "id {id}");
     }
 }

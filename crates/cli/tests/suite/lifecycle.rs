@@ -45,7 +45,12 @@ fn exits_zero_on(signal: &str) {
         .unwrap();
     assert!(status.success());
     let status = tern.wait_exit(Duration::from_secs(3));
-    assert_eq!(status.code(), Some(0), "exit after SIG{signal}; stderr:\n{}", tern.stderr());
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit after SIG{signal}; stderr:\n{}",
+        tern.stderr()
+    );
 }
 
 #[test]
@@ -61,7 +66,10 @@ fn sigint_exits_zero_promptly() {
 #[test]
 fn logs_go_to_stderr_as_json_when_asked() {
     // The harness validates that every stdout line is a protocol message; here we check stderr.
-    let mut tern = tern().env("LOG_FORMAT", "json").env("RUST_LOG", "info").spawn();
+    let mut tern = tern()
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .spawn();
     tern.initialize();
     tern.close_stdin();
     tern.wait_exit(Duration::from_secs(5));

@@ -2,7 +2,11 @@ use pretty_assertions::assert_eq;
 
 use super::*;
 
-fn load(file: Option<&str>, config: &[&str], strict: bool) -> (tempfile::TempDir, Result<LoadedConfig, ConfigError>) {
+fn load(
+    file: Option<&str>,
+    config: &[&str],
+    strict: bool,
+) -> (tempfile::TempDir, Result<LoadedConfig, ConfigError>) {
     let home = tempfile::tempdir().unwrap();
     if let Some(text) = file {
         std::fs::write(home.path().join(CONFIG_FILE), text).unwrap();

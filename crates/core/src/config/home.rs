@@ -83,14 +83,26 @@ mod tests {
     fn tern_home_wins_then_codex_home_then_the_default() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_str().unwrap();
-        let (path, source) =
-            resolve_home(env(&[("TERN_HOME", "t"), ("CODEX_HOME", "c"), ("HOME", root)]), dir.path()).unwrap();
+        let (path, source) = resolve_home(
+            env(&[("TERN_HOME", "t"), ("CODEX_HOME", "c"), ("HOME", root)]),
+            dir.path(),
+        )
+        .unwrap();
         assert_eq!((path, source), (dir.path().join("t"), HomeSource::TernHome));
-        let (path, source) =
-            resolve_home(env(&[("TERN_HOME", ""), ("CODEX_HOME", "c"), ("HOME", root)]), dir.path()).unwrap();
-        assert_eq!((path, source), (dir.path().join("c"), HomeSource::CodexHome));
+        let (path, source) = resolve_home(
+            env(&[("TERN_HOME", ""), ("CODEX_HOME", "c"), ("HOME", root)]),
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(
+            (path, source),
+            (dir.path().join("c"), HomeSource::CodexHome)
+        );
         let (path, source) = resolve_home(env(&[("HOME", root)]), Path::new("/")).unwrap();
-        assert_eq!((path, source), (dir.path().join(".tern"), HomeSource::Default));
+        assert_eq!(
+            (path, source),
+            (dir.path().join(".tern"), HomeSource::Default)
+        );
     }
 
     #[test]
@@ -108,7 +120,10 @@ mod tests {
         let err = resolve_home(env(&[("TERN_HOME", "f")]), dir.path()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("tern home {}: exists but is not a directory", dir.path().join("f").display())
+            format!(
+                "tern home {}: exists but is not a directory",
+                dir.path().join("f").display()
+            )
         );
     }
 }

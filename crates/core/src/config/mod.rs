@@ -95,7 +95,9 @@ pub fn load_config(
     unknown_keys.dedup();
 
     if strict && !unknown_keys.is_empty() {
-        let from_file = unknown_keys.iter().any(|key| lookup(&file_keys, key).is_some());
+        let from_file = unknown_keys
+            .iter()
+            .any(|key| lookup(&file_keys, key).is_some());
         return Err(ConfigError::UnknownKeys {
             keys: unknown_keys,
             file: file.filter(|_| from_file),
@@ -151,7 +153,10 @@ where
         let key = err.path().to_string();
         // toml appends its own "in `key`" line; the key is reported separately.
         let reason = err.into_inner().to_string();
-        (key, reason.lines().next().unwrap_or_default().trim().to_owned())
+        (
+            key,
+            reason.lines().next().unwrap_or_default().trim().to_owned(),
+        )
     })
 }
 

@@ -96,7 +96,8 @@ mod tests {
 
     fn applied(config: &[&str], enable: &[&str], disable: &[&str]) -> toml::Table {
         let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let overrides = ConfigOverrides::parse(&strings(config), &strings(enable), &strings(disable)).unwrap();
+        let overrides =
+            ConfigOverrides::parse(&strings(config), &strings(enable), &strings(disable)).unwrap();
         let mut table: toml::Table = "model = \"a\"\n[features]\nx = true\n".parse().unwrap();
         overrides.apply(&mut table);
         table
@@ -105,7 +106,13 @@ mod tests {
     #[test]
     fn values_parse_as_toml_else_as_strings() {
         let table = applied(
-            &["model=o3", "n=3", "list=[\"a\", 1]", "quoted=\"x y\"", "text=a = b"],
+            &[
+                "model=o3",
+                "n=3",
+                "list=[\"a\", 1]",
+                "quoted=\"x y\"",
+                "text=a = b",
+            ],
             &[],
             &[],
         );
@@ -120,15 +127,23 @@ mod tests {
     fn dotted_keys_nest_and_features_toggle() {
         let table = applied(&["a.b.c=1", "model.x=2"], &["y"], &["x"]);
         let expected: toml::Table =
-            "[a.b]\nc = 1\n[model]\nx = 2\n[features]\nx = false\ny = true\n".parse().unwrap();
+            "[a.b]\nc = 1\n[model]\nx = 2\n[features]\nx = false\ny = true\n"
+                .parse()
+                .unwrap();
         assert_eq!(table, expected);
     }
 
     #[test]
     fn malformed_arguments_are_named() {
         let err = ConfigOverrides::parse(&["model".to_owned()], &[], &[]).unwrap_err();
-        assert_eq!(err.to_string(), "invalid override `model`: expected key=value");
+        assert_eq!(
+            err.to_string(),
+            "invalid override `model`: expected key=value"
+        );
         let err = ConfigOverrides::parse(&["a..b=1".to_owned()], &[], &[]).unwrap_err();
-        assert_eq!(err.to_string(), "invalid override `a..b=1`: `a..b` is not a valid dotted key");
+        assert_eq!(
+            err.to_string(),
+            "invalid override `a..b=1`: `a..b` is not a valid dotted key"
+        );
     }
 }
