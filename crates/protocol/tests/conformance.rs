@@ -135,10 +135,12 @@ fn every_shared_definition_has_samples_that_validate_upstream() {
     let upstream = UpstreamSchema::get(true);
     let ours = schema_definitions(true);
     let samples = samples();
-    let sampled: BTreeSet<&str> = samples.iter().map(|(name, _)| *name).collect();
+    let sampled_types: BTreeSet<&str> = samples.iter().map(|(name, _)| *name).collect();
     let missing: Vec<&String> = ours
         .keys()
-        .filter(|name| upstream.definition(name).is_some() && !sampled.contains(name.as_str()))
+        .filter(|name| {
+            upstream.definition(name).is_some() && !sampled_types.contains(name.as_str())
+        })
         .collect();
     assert!(missing.is_empty(), "add samples for {missing:?}");
 
