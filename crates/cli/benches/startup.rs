@@ -43,7 +43,10 @@ fn run_once(binary: &Path, home: &Path) -> (Duration, u64) {
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "server exited before answering");
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "server exited before answering"
+        );
         if line.starts_with(r#"{"id":1,"#) {
             break;
         }
@@ -88,7 +91,11 @@ fn measure(label: &str, binary: &Path, runs: usize) {
         let mut peak = 0;
         for _ in 0..runs {
             let fresh = tempfile::tempdir().unwrap();
-            let home = if fresh_home { fresh.path() } else { existing.path() };
+            let home = if fresh_home {
+                fresh.path()
+            } else {
+                existing.path()
+            };
             let (latency, peak_kib) = run_once(binary, home);
             latencies.push(latency);
             peak = peak.max(peak_kib);
@@ -99,7 +106,10 @@ fn measure(label: &str, binary: &Path, runs: usize) {
             ms(percentile(&latencies, 0.5)),
             ms(percentile(&latencies, 0.9)),
         );
-        println!("  peak RSS after initialize, {case:<13} {:>7.1} MiB", mib(peak * 1024));
+        println!(
+            "  peak RSS after initialize, {case:<13} {:>7.1} MiB",
+            mib(peak * 1024)
+        );
     }
 }
 
