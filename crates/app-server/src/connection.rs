@@ -4,37 +4,45 @@
 //!
 //! ```text
 //! reader ──inbound (INBOUND_CAPACITY)──▶ processor ──spawn, ≤ MAX_IN_FLIGHT──▶ handler tasks
-//!   │                                       │                                     │
-//!   └──────────── errors, -32001 ───────────┴──────── outbound (1024) ◀───────────┘──▶ writer
+//!                                            │                                     │
+//!                                            └──────── outbound (1024) ◀───────────┘──▶ writer
 //! ```
 //!
-//! - The reader frames lines, parses the envelope, and answers malformed input itself. When the
-//!   inbound queue is full it answers a request with `-32001` instead of queueing it.
-//! - The processor decodes each request, applies the gates in arrival order (so a request
-//!   pipelined right behind `initialize` sees the initialized connection), handles `initialize`
-//!   inline, and spawns every other request as its own task: a slow request never blocks a fast
-//!   one, and a panic in one becomes a `-32603` answer for that request alone.
+//! - The reader frames lines and parses the envelope. When the processing queue is full, or the
+//!   connection's input byte budget is spent, it answers a request with `-32001` instead of
+//!   queueing it.
+//! - The processor answers malformed input, decodes each request and applies the gates in
+//!   arrival order (so a request pipelined right behind `initialize` sees the initialized
+//!   connection), handles `initialize` inline, and spawns every other request as its own task:
+//!   a slow request never blocks a fast one, and a panic in one becomes a `-32603` answer for
+//!   that request alone.
 //! - The writer (see [`crate::outgoing`]) writes queued messages in order.
 //!
-//! Shutdown (end of input or a signal): the reader stops, the processor lets in-flight requests
-//! finish for up to [`SHUTDOWN_GRACE`], and the writer flushes everything queued before it
-//! returns.
+//! Memory is bounded twice: by message counts (the queues, the in-flight limit) and by bytes —
+//! each request holds its size from [`INPUT_BUDGET_BYTES`] until its answer is written.
+//!
+//! Shutdown: at end of input, queued requests still run; on a signal they are dropped. Either
+//! way, in-flight requests and the final flush get [`SHUTDOWN_GRACE`] in total, and whatever is
+//! left after that is abandoned.
 
 use std::collections::HashSet;
 use std::future::Future;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tern_protocol::experimental::gate_message;
-use tern_protocol::jsonrpc::{IncomingMessage, RequestId, RpcError, error_code};
-use tern_protocol::v2::ClientInfo;
+use serde_json::value::RawValue;
+use tern_protocol::jsonrpc::{IncomingMessage, RequestId, RpcError};
+use tern_protocol::v2::InitializeCapabilities;
 use tern_protocol::{ClientNotification, ClientRequest};
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::Instrument;
 
 use crate::ctx::ServerCtx;
+use crate::error;
 use crate::outgoing::{Outbound, write_loop};
 use crate::router;
 use crate::transport::lines::{Frame, LineReader, MAX_LINE_BYTES};
@@ -43,23 +51,35 @@ use crate::transport::lines::{Frame, LineReader, MAX_LINE_BYTES};
 pub(crate) const INBOUND_CAPACITY: usize = 256;
 /// Requests of one connection running at once.
 pub(crate) const MAX_IN_FLIGHT: usize = 64;
-/// How long in-flight requests may run on after input ends or a signal arrives.
+/// Bytes of request text one connection may hold at once, from reading a request until its
+/// answer is written: twice the line cap, so two maximal messages still fit.
+pub(crate) const INPUT_BUDGET_BYTES: usize = 2 * MAX_LINE_BYTES;
+/// How long in-flight requests and the final flush may take after input ends or a signal.
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// What the handshake negotiated.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
-    /// Becomes the `originator` of the threads this connection starts (threads land next).
-    #[allow(dead_code)]
-    pub(crate) client_info: ClientInfo,
     pub(crate) experimental_api: bool,
     pub(crate) opt_out_notification_methods: HashSet<String>,
-    /// Kept for `attestation/generate`, which a later issue brings.
+    /// Whether the client answers `attestation/generate`; read once attestation lands.
     #[allow(dead_code)]
     pub(crate) request_attestation: bool,
 }
 
 impl Session {
+    pub(crate) fn new(capabilities: InitializeCapabilities) -> Self {
+        Self {
+            experimental_api: capabilities.experimental_api,
+            opt_out_notification_methods: capabilities
+                .opt_out_notification_methods
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            request_attestation: capabilities.request_attestation,
+        }
+    }
+
     pub(crate) fn opts_out_of(&self, method: &str) -> bool {
         self.opt_out_notification_methods.contains(method)
     }
@@ -83,11 +103,13 @@ impl ConnectionState {
     }
 }
 
-/// A request ready for the processor.
+/// A request on its way to the processor.
 struct InboundRequest {
     id: RequestId,
     method: String,
-    params: Option<Box<serde_json::value::RawValue>>,
+    params: Option<Box<RawValue>>,
+    /// This request's share of [`INPUT_BUDGET_BYTES`].
+    budget: OwnedSemaphorePermit,
 }
 
 enum Inbound {
@@ -113,33 +135,52 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(0);
+    let connection_id = NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed);
     let state = Arc::new(ConnectionState::default());
     let (outbound, outbound_rx) = Outbound::channel();
-    let writer = tokio::spawn(write_loop(outbound_rx, writer, Arc::clone(&state)));
+    let mut writer = tokio::spawn(write_loop(outbound_rx, writer, Arc::clone(&state)));
     let (inbound_tx, inbound_rx) = mpsc::channel(INBOUND_CAPACITY);
-    let processor = tokio::spawn(process_loop(
-        inbound_rx,
-        Arc::clone(&ctx),
-        Arc::clone(&state),
-        outbound.clone(),
-    ));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut processor = tokio::spawn(
+        Processor {
+            ctx,
+            state,
+            outbound: outbound.clone(),
+            connection_id,
+            stop: stop_rx,
+        }
+        .run(inbound_rx),
+    );
 
     tokio::select! {
-        result = read_loop(reader, inbound_tx, outbound) => {
-            if let Err(err) = result {
-                tracing::warn!(error = %err, "reading from the client failed; closing the connection");
-            }
+        result = read_loop(reader, inbound_tx, outbound) => match result {
+            Ok(()) => tracing::debug!(connection_id, "input ended"),
+            Err(err) => tracing::warn!(connection_id, error = %err, "reading from the client failed"),
+        },
+        () = shutdown => {
+            tracing::info!(connection_id, "shutting down; dropping queued requests");
+            let _ = stop_tx.send(true);
         }
-        () = shutdown => tracing::info!("shutting down the connection"),
     }
-    // The read loop's senders are gone now; the processor drains what was queued, waits for its
-    // in-flight requests and drops its outbound handles, and the writer ends after flushing.
-    if let Err(err) = processor.await {
-        tracing::error!(error = %err, "request processor failed");
-    }
-    match writer.await {
-        Ok(result) => result,
-        Err(err) => Err(io::Error::other(err)),
+    // The reader's handles are gone: the processor ends once the queue is drained and its
+    // requests are done, and the writer once every outbound handle is dropped and flushed.
+    let drain = async {
+        if let Err(err) = (&mut processor).await {
+            tracing::error!(connection_id, error = %err, "request processor failed");
+        }
+        (&mut writer).await.map_err(io::Error::other)?
+    };
+    if let Ok(result) = tokio::time::timeout(SHUTDOWN_GRACE, drain).await {
+        result
+    } else {
+        tracing::warn!(
+            connection_id,
+            "requests or output still pending after the shutdown grace period; abandoning them"
+        );
+        processor.abort();
+        writer.abort();
+        Ok(())
     }
 }
 
@@ -149,12 +190,25 @@ async fn read_loop<R: AsyncRead + Unpin>(
     inbound: mpsc::Sender<Inbound>,
     outbound: Outbound,
 ) -> io::Result<()> {
+    let budget = Arc::new(Semaphore::new(INPUT_BUDGET_BYTES));
     let mut lines = LineReader::new(BufReader::with_capacity(64 * 1024, reader), MAX_LINE_BYTES);
     while let Some(frame) = lines.next_frame().await? {
-        let inbound_message = match frame {
+        let message = match frame {
             Frame::Line(line) => match IncomingMessage::parse(&line) {
                 Ok(IncomingMessage::Request { id, method, params }) => {
-                    Inbound::Request(InboundRequest { id, method, params })
+                    let Some(budget) = reserve(&budget, line.len()) else {
+                        tracing::debug!(%method, "input budget spent; rejecting request");
+                        outbound
+                            .respond(id, Err(RpcError::overloaded()), None)
+                            .await;
+                        continue;
+                    };
+                    Inbound::Request(InboundRequest {
+                        id,
+                        method,
+                        params,
+                        budget,
+                    })
                 }
                 Ok(IncomingMessage::Notification { method, .. }) => Inbound::Notification(method),
                 Ok(IncomingMessage::Response { id, .. } | IncomingMessage::Error { id, .. }) => {
@@ -167,27 +221,22 @@ async fn read_loop<R: AsyncRead + Unpin>(
             },
             Frame::NotUtf8 => Inbound::Invalid {
                 id: None,
-                error: RpcError::new(
-                    error_code::PARSE_ERROR,
-                    "parse error: line is not valid UTF-8",
-                ),
+                error: error::not_utf8(),
             },
             Frame::TooLong(length) => Inbound::Invalid {
                 id: None,
-                error: RpcError::invalid_request(format!(
-                    "message of {length} bytes exceeds the {MAX_LINE_BYTES}-byte line limit"
-                )),
+                error: error::line_too_long(length),
             },
         };
-        match inbound.try_send(inbound_message) {
+        match inbound.try_send(message) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(Inbound::Request(request))) => {
                 tracing::debug!(method = %request.method, "processing queue full; rejecting request");
                 outbound
-                    .respond(request.id, Err(RpcError::overloaded()))
+                    .respond(request.id, Err(RpcError::overloaded()), None)
                     .await;
             }
-            // Notifications and responses are never refused: wait for room.
+            // Everything else is never refused: wait for room.
             Err(mpsc::error::TrySendError::Full(other)) => {
                 if inbound.send(other).await.is_err() {
                     break;
@@ -199,117 +248,157 @@ async fn read_loop<R: AsyncRead + Unpin>(
     Ok(())
 }
 
-/// Decodes, gates and dispatches queued messages; returns once input is over and in-flight
-/// requests are done (or the grace period ran out).
-async fn process_loop(
-    mut inbound: mpsc::Receiver<Inbound>,
+/// Takes `bytes` (at most the whole budget) from the budget, or `None` when it is spent.
+fn reserve(budget: &Arc<Semaphore>, bytes: usize) -> Option<OwnedSemaphorePermit> {
+    let bytes = u32::try_from(bytes.clamp(1, INPUT_BUDGET_BYTES)).unwrap_or(u32::MAX);
+    Arc::clone(budget).try_acquire_many_owned(bytes).ok()
+}
+
+/// Decodes, gates and dispatches the messages of one connection.
+struct Processor {
     ctx: Arc<ServerCtx>,
     state: Arc<ConnectionState>,
     outbound: Outbound,
-) {
-    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    let mut in_flight = JoinSet::new();
-    loop {
-        // Reap finished requests so the set does not grow.
-        while in_flight.try_join_next().is_some() {}
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-            break;
-        };
-        let Some(message) = inbound.recv().await else {
-            break;
-        };
-        let request = match message {
-            Inbound::Request(request) => request,
-            Inbound::Invalid { id, error } => {
-                tracing::debug!(code = error.code, message = %error.message, "rejected a malformed message");
-                outbound.error(id, error).await;
-                continue;
-            }
-            Inbound::Notification(method) => {
-                match ClientNotification::decode(&method) {
+    connection_id: u64,
+    /// Set on a shutdown signal: queued requests are dropped rather than started.
+    stop: watch::Receiver<bool>,
+}
+
+impl Processor {
+    /// Runs until input is over and every started request has answered.
+    async fn run(self, mut inbound: mpsc::Receiver<Inbound>) {
+        let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let mut in_flight = JoinSet::new();
+        while let Some(message) = inbound.recv().await {
+            // Reap finished requests so the set does not grow.
+            while in_flight.try_join_next().is_some() {}
+            match message {
+                Inbound::Request(request) => {
+                    if *self.stop.borrow() {
+                        tracing::debug!(method = %request.method, "shutting down; dropping queued request");
+                        continue;
+                    }
+                    self.request(request, &permits, &mut in_flight).await;
+                }
+                Inbound::Invalid { id, error } => {
+                    tracing::debug!(code = error.code, message = %error.message, "rejected a malformed message");
+                    self.outbound.error(id, error).await;
+                }
+                Inbound::Notification(method) => match ClientNotification::decode(&method) {
                     Some(ClientNotification::Initialized) => tracing::debug!("client initialized"),
                     None => tracing::debug!(%method, "ignoring unknown notification"),
+                },
+                Inbound::Response(id) => {
+                    // No server-initiated requests exist yet, so every answer is to an unknown
+                    // id.
+                    tracing::debug!(%id, "ignoring a response to an unknown request id");
                 }
-                continue;
             }
-            Inbound::Response(id) => {
-                // No server-initiated requests exist yet, so every answer is to an unknown id.
-                tracing::debug!(%id, "ignoring a response to an unknown request id");
-                continue;
-            }
-        };
-        let InboundRequest { id, method, params } = request;
+        }
+        drop(self.outbound);
+        while in_flight.join_next().await.is_some() {}
+    }
+
+    /// Decodes and gates one request, then runs it inline (`initialize`) or in its own task.
+    async fn request(
+        &self,
+        request: InboundRequest,
+        permits: &Arc<Semaphore>,
+        in_flight: &mut JoinSet<()>,
+    ) {
+        let InboundRequest {
+            id,
+            method,
+            params,
+            budget,
+        } = request;
         let decoded = match ClientRequest::decode(&method, params.as_deref()) {
             Ok(decoded) => decoded,
             Err(err) => {
                 tracing::debug!(%method, error = %err, "rejected a request");
-                outbound.respond(id, Err(err.into())).await;
-                continue;
+                self.outbound
+                    .respond(id, Err(err.into()), Some(budget))
+                    .await;
+                return;
             }
         };
         if let ClientRequest::Initialize(params) = decoded {
-            let result = router::initialize(&ctx, &state, params);
-            let answered_ok = result.is_ok();
-            outbound.respond(id, result).await;
-            if answered_ok {
-                router::after_initialize(&ctx, &outbound).await;
+            let result = router::initialize(&self.ctx, &self.state, params);
+            let initialized = result.is_ok();
+            self.outbound.respond(id, result, Some(budget)).await;
+            if initialized {
+                router::after_initialize(&self.ctx, &self.outbound).await;
             }
-            continue;
+            return;
         }
-        if let Err(error) = check_gates(&state, &decoded) {
-            outbound.respond(id, Err(error)).await;
-            continue;
-        }
-        let (ctx, outbound) = (Arc::clone(&ctx), outbound.clone());
-        in_flight.spawn(async move {
-            let _permit = permit;
-            let result = run_isolated(&ctx, decoded).await;
-            outbound.respond(id, result).await;
-        });
-    }
-    drop(outbound);
-    if tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while in_flight.join_next().await.is_some() {}
-    })
-    .await
-    .is_err()
-    {
-        tracing::warn!(
-            pending = in_flight.len(),
-            "in-flight requests did not finish within the shutdown grace period; abandoning them"
+        let experimental_api = match self.check_gates(&decoded) {
+            Ok(experimental_api) => experimental_api,
+            Err(error) => {
+                self.outbound.respond(id, Err(error), Some(budget)).await;
+                return;
+            }
+        };
+        // Waiting here is the backpressure: the inbound queue fills behind us.
+        let Ok(permit) = Arc::clone(permits).acquire_owned().await else {
+            return;
+        };
+        let span = tracing::debug_span!(
+            "request",
+            connection_id = self.connection_id,
+            request_id = %id,
+            method = decoded.method(),
         );
-        in_flight.shutdown().await;
+        let (ctx, outbound) = (Arc::clone(&self.ctx), self.outbound.clone());
+        in_flight.spawn(
+            async move {
+                let _permit = permit;
+                let result = run_isolated(ctx, decoded, experimental_api).await;
+                outbound.respond(id, result, Some(budget)).await;
+            }
+            .instrument(span),
+        );
     }
-}
 
-/// The handshake gate, then the experimental gate.
-fn check_gates(state: &ConnectionState, request: &ClientRequest) -> Result<(), RpcError> {
-    let Some(session) = state.session() else {
-        return Err(RpcError::invalid_request("Not initialized"));
-    };
-    if !session.experimental_api {
-        if let Some(descriptor) = request.experimental_reason() {
-            return Err(RpcError::invalid_request(gate_message(descriptor)));
+    /// The handshake gate, then the experimental gate; returns whether the connection
+    /// negotiated the experimental API.
+    fn check_gates(&self, request: &ClientRequest) -> Result<bool, RpcError> {
+        let Some(session) = self.state.session() else {
+            return Err(error::not_initialized());
+        };
+        if !session.experimental_api {
+            if let Some(descriptor) = request.experimental_reason() {
+                return Err(error::experimental_required(descriptor));
+            }
         }
+        Ok(session.experimental_api)
     }
-    Ok(())
 }
 
-/// Runs a request in a task of its own, so that a panic in its handler is answered with
-/// `-32603` and takes nothing else down.
+/// Runs a request's handler in a task of its own, so that a panic there is answered with
+/// `-32603` and takes nothing else down. Aborting the caller aborts the handler too.
 async fn run_isolated(
-    ctx: &Arc<ServerCtx>,
+    ctx: Arc<ServerCtx>,
     request: ClientRequest,
-) -> Result<Box<serde_json::value::RawValue>, RpcError> {
+    experimental_api: bool,
+) -> Result<Box<RawValue>, RpcError> {
     let method = request.method();
-    let task = tokio::spawn(router::dispatch(Arc::clone(ctx), request));
-    match task.await {
+    let mut task = AbortOnDrop(tokio::spawn(
+        router::dispatch(ctx, request, experimental_api).in_current_span(),
+    ));
+    match (&mut task.0).await {
         Ok(result) => result,
         Err(err) => {
             tracing::error!(%method, error = %err, "request handler panicked");
-            Err(RpcError::internal(format!(
-                "internal error while handling `{method}`"
-            )))
+            Err(error::internal(method))
         }
+    }
+}
+
+/// Aborts the task when dropped, so an abandoned request does not keep running detached.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tern_core::config::LoadedConfig;
 
 use crate::fault::Faults;
+use crate::handlers::initialize::platform;
 use tern_protocol::v2::{AbsolutePathBuf, ConfigWarningNotification};
 
 /// Server-wide state, created once at startup.
@@ -12,9 +13,6 @@ use tern_protocol::v2::{AbsolutePathBuf, ConfigWarningNotification};
 pub struct ServerCtx {
     /// `$TERN_HOME` (or `$CODEX_HOME`, or `~/.tern`), absolute.
     pub(crate) home: AbsolutePathBuf,
-    /// The effective configuration, as loaded at startup.
-    #[allow(dead_code)]
-    pub(crate) config: LoadedConfig,
     /// Sent to each connection after its `initialize` result, when the config had problems.
     pub(crate) config_warning: Option<ConfigWarningNotification>,
     /// The platform part of `userAgent`, e.g. `debian 12; x86_64`, read once.
@@ -50,12 +48,10 @@ impl Drop for InFlightGuard<'_> {
 
 impl ServerCtx {
     /// Builds the server state from the resolved home and loaded config.
-    pub fn new(home: AbsolutePathBuf, config: LoadedConfig) -> Self {
-        let config_warning = unknown_keys_warning(&config);
+    pub fn new(home: AbsolutePathBuf, config: &LoadedConfig) -> Self {
         Self {
             home,
-            config,
-            config_warning,
+            config_warning: unknown_keys_warning(config),
             platform: platform(),
             stats: Stats::default(),
             faults: Faults::from_env(),
@@ -83,46 +79,16 @@ fn unknown_keys_warning(loaded: &LoadedConfig) -> Option<ConfigWarningNotificati
     let plural = if keys.len() == 1 { "" } else { "s" };
     Some(ConfigWarningNotification {
         summary: format!(
-            "tern is ignoring {} unrecognized configuration setting{plural}: {}.",
+            "tern is ignoring {} configuration setting{plural} it does not recognize: {}.",
             keys.len(),
             named.join(", ")
         ),
         details: Some(
-            "Check for typos, or settings tern does not support yet. Start with --strict-config \
-             to make unknown settings an error."
+            "These are typos, or settings tern does not support yet. Start with --strict-config \
+             to make them an error."
                 .to_owned(),
         ),
         path: loaded.file.as_ref().map(|path| path.display().to_string()),
         range: None,
     })
-}
-
-/// `<os id> <version>; <arch>` from `/etc/os-release`, e.g. `debian 12; x86_64`.
-fn platform() -> String {
-    let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let field = |name: &str| {
-        release.lines().find_map(|line| {
-            let value = line.strip_prefix(name)?.strip_prefix('=')?;
-            Some(value.trim_matches('"').to_owned())
-        })
-    };
-    let os = match (field("ID"), field("VERSION_ID")) {
-        (Some(id), Some(version)) => format!("{id} {version}"),
-        (Some(id), None) => id,
-        _ => std::env::consts::OS.to_owned(),
-    };
-    format!("{}; {}", sanitize(&os), std::env::consts::ARCH)
-}
-
-/// Keeps `userAgent` parseable: only `[A-Za-z0-9._/ -]`, everything else becomes `_`.
-pub(crate) fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._/ -".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }

@@ -2,8 +2,8 @@
 //!
 //! `TERN_DEBUG_FAULT=<method>=panic` makes that method's handler panic (to watch it become a
 //! `-32603` answer); `TERN_DEBUG_FAULT=<method>=sleep:<ms>` delays it (to watch a slow request
-//! not block others). Several faults are separated by `,`. Release builds ignore the variable:
-//! this module compiles to nothing there.
+//! not block others). Several faults are separated by `,`. Release builds never read the
+//! variable.
 
 use std::time::Duration;
 

@@ -5,11 +5,11 @@
 //! outbound queue with its notification filters. The engine lives in `tern-core`.
 //!
 //! Entry points: build a [`ServerCtx`] once, then serve connections with
-//! [`transport::stdio::serve_stdio`] or, for any byte streams (tests use in-memory pipes),
-//! [`serve_connection`].
+//! [`transport::stdio::serve_stdio`] or, for any pair of byte streams, [`serve_connection`].
 
 mod connection;
 mod ctx;
+mod error;
 mod fault;
 mod handlers;
 mod outgoing;

@@ -3,8 +3,9 @@
 //! Everything a connection sends (responses, errors, notifications) goes through one queue, so
 //! messages leave in the order they were queued: a handler's response is always written before
 //! the notifications it queued after it. The writer applies the connection's filters at the last
-//! moment: notifications the client opted out of are dropped, and experimental payloads are
-//! stripped for clients that did not negotiate `experimentalApi`.
+//! moment: notifications the client opted out of are dropped, and experimental notifications
+//! are dropped (experimental fields stripped) for clients that did not negotiate
+//! `experimentalApi`.
 //!
 //! The writer batches: it writes every message already queued, then flushes once.
 
@@ -16,7 +17,7 @@ use serde_json::value::RawValue;
 use tern_protocol::jsonrpc::{OutgoingResponse, RequestId, RpcError};
 use tern_protocol::{NotificationEnvelope, ServerNotification, Stability};
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use crate::connection::ConnectionState;
 
@@ -27,7 +28,12 @@ pub(crate) const OUTBOUND_CAPACITY: usize = 1024;
 /// A message waiting to be written.
 #[derive(Debug)]
 pub(crate) enum Outgoing {
-    Response(OutgoingResponse),
+    Response {
+        response: OutgoingResponse,
+        /// The request's share of the connection's input byte budget, returned once the answer
+        /// is written (see `connection::INPUT_BUDGET_BYTES`).
+        _budget: Option<OwnedSemaphorePermit>,
+    },
     Notification {
         notification: ServerNotification,
         emitted_at_ms: u64,
@@ -53,8 +59,13 @@ impl Outbound {
         }
     }
 
-    /// Queues the answer to a request.
-    pub(crate) async fn respond(&self, id: RequestId, result: Result<Box<RawValue>, RpcError>) {
+    /// Queues the answer to a request, releasing `budget` once it is written.
+    pub(crate) async fn respond(
+        &self,
+        id: RequestId,
+        result: Result<Box<RawValue>, RpcError>,
+        budget: Option<OwnedSemaphorePermit>,
+    ) {
         let response = match result {
             Ok(result) => OutgoingResponse::Result { id, result },
             Err(error) => OutgoingResponse::Error {
@@ -62,13 +73,20 @@ impl Outbound {
                 error,
             },
         };
-        self.send(Outgoing::Response(response)).await;
+        self.send(Outgoing::Response {
+            response,
+            _budget: budget,
+        })
+        .await;
     }
 
     /// Queues an error answer; `id` is `None` when the request's id could not be read.
     pub(crate) async fn error(&self, id: Option<RequestId>, error: RpcError) {
-        self.send(Outgoing::Response(OutgoingResponse::Error { id, error }))
-            .await;
+        self.send(Outgoing::Response {
+            response: OutgoingResponse::Error { id, error },
+            _budget: None,
+        })
+        .await;
     }
 
     /// Queues a notification, stamped now.
@@ -87,6 +105,7 @@ impl Outbound {
 }
 
 /// Writes queued messages as JSON lines until every [`Outbound`] handle is dropped, then flushes.
+/// Returns early only when the output itself fails.
 pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
     mut rx: mpsc::Receiver<Outgoing>,
     writer: W,
@@ -98,7 +117,7 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
         let mut next = Some(first);
         while let Some(message) = next {
             line.clear();
-            if encode(message, &state, &mut line)? {
+            if encode(message, &state, &mut line) {
                 writer.write_all(&line).await?;
             }
             next = rx.try_recv().ok();
@@ -108,24 +127,25 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
     writer.flush().await
 }
 
-/// Serializes one message as a line into `out`; `false` when the connection's filters drop it.
-fn encode(message: Outgoing, state: &ConnectionState, out: &mut Vec<u8>) -> io::Result<bool> {
-    match message {
-        Outgoing::Response(response) => serde_json::to_writer(&mut *out, &response)?,
+/// Serializes one message as a line into `out`; `false` when nothing is to be written (the
+/// connection's filters dropped it, or it could not be serialized).
+fn encode(message: Outgoing, state: &ConnectionState, out: &mut Vec<u8>) -> bool {
+    let written = match message {
+        Outgoing::Response { response, .. } => encode_response(&response, out),
         Outgoing::Notification {
             mut notification,
             emitted_at_ms,
         } => {
             let Some(session) = state.session() else {
                 // Nothing is sent before the handshake.
-                return Ok(false);
+                return false;
             };
             if session.opts_out_of(notification.method()) {
-                return Ok(false);
+                return false;
             }
             if !session.experimental_api {
                 if notification.stability() == Stability::Experimental {
-                    return Ok(false);
+                    return false;
                 }
                 notification.strip_experimental();
             }
@@ -133,9 +153,99 @@ fn encode(message: Outgoing, state: &ConnectionState, out: &mut Vec<u8>) -> io::
                 notification: &notification,
                 emitted_at_ms,
             };
-            serde_json::to_writer(&mut *out, &envelope)?;
+            serde_json::to_writer(&mut *out, &envelope)
+                .inspect_err(|err| {
+                    let method = notification.method();
+                    tracing::error!(%method, error = %err, "cannot serialize a notification; dropping it");
+                })
+                .is_ok()
+        }
+    };
+    if written {
+        out.push(b'\n');
+    }
+    written
+}
+
+/// A response that fails to serialize is our bug: it is logged, and the client gets a `-32603`
+/// for its id instead of waiting forever.
+fn encode_response(response: &OutgoingResponse, out: &mut Vec<u8>) -> bool {
+    let Err(err) = serde_json::to_writer(&mut *out, response) else {
+        return true;
+    };
+    out.clear();
+    let id = match response {
+        OutgoingResponse::Result { id, .. } => Some(id.clone()),
+        OutgoingResponse::Error { id, .. } => id.clone(),
+    };
+    tracing::error!(id = ?id, error = %err, "cannot serialize a response");
+    let fallback = OutgoingResponse::Error {
+        id,
+        error: RpcError::internal("internal error: cannot serialize the response"),
+    };
+    serde_json::to_writer(&mut *out, &fallback).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use tern_protocol::v2::{ConfigWarningNotification, InitializeCapabilities};
+
+    use super::*;
+    use crate::connection::Session;
+
+    fn warning() -> Outgoing {
+        Outgoing::Notification {
+            notification: ServerNotification::ConfigWarning(ConfigWarningNotification {
+                summary: "s".into(),
+                details: None,
+                path: None,
+                range: None,
+            }),
+            emitted_at_ms: 7,
         }
     }
-    out.push(b'\n');
-    Ok(true)
+
+    fn encoded(state: &ConnectionState, message: Outgoing) -> Option<String> {
+        let mut out = Vec::new();
+        encode(message, state, &mut out).then(|| String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn notifications_wait_for_the_handshake_and_respect_opt_outs() {
+        let state = ConnectionState::default();
+        assert_eq!(encoded(&state, warning()), None);
+
+        state.initialize(Session::new(InitializeCapabilities::default()));
+        assert_eq!(
+            encoded(&state, warning()).as_deref(),
+            Some(
+                "{\"method\":\"configWarning\",\"params\":{\"summary\":\"s\",\"details\":null},\"emittedAtMs\":7}\n"
+            )
+        );
+
+        let opted_out = ConnectionState::default();
+        opted_out.initialize(Session::new(InitializeCapabilities {
+            opt_out_notification_methods: Some(vec!["configWarning".into()]),
+            ..InitializeCapabilities::default()
+        }));
+        assert_eq!(encoded(&opted_out, warning()), None);
+    }
+
+    #[test]
+    fn responses_are_written_before_the_handshake() {
+        let state = ConnectionState::default();
+        let response = Outgoing::Response {
+            response: OutgoingResponse::Error {
+                id: None,
+                error: RpcError::overloaded(),
+            },
+            _budget: None,
+        };
+        assert_eq!(
+            encoded(&state, response).as_deref(),
+            Some(
+                "{\"id\":null,\"error\":{\"code\":-32001,\"message\":\"Server overloaded; retry later.\"}}\n"
+            )
+        );
+    }
 }

@@ -7,23 +7,29 @@
 use std::sync::Arc;
 
 use serde_json::value::RawValue;
+use tern_protocol::experimental::ExperimentalApi;
 use tern_protocol::jsonrpc::RpcError;
-use tern_protocol::v2::{InitializeParams, InitializeResponse};
+use tern_protocol::v2::InitializeParams;
 use tern_protocol::{ClientRequest, Method, ServerNotification, client};
 
 use crate::connection::ConnectionState;
 use crate::ctx::ServerCtx;
-use crate::handlers;
 use crate::outgoing::Outbound;
+use crate::{error, handlers};
 
-/// Serializes a handler's typed result as the `result` of method `M`.
-fn respond<M: Method>(result: Result<M::Response, RpcError>) -> Result<Box<RawValue>, RpcError> {
-    serde_json::value::to_raw_value(&result?).map_err(|err| {
+/// Serializes a handler's typed result as the `result` of method `M`, without experimental
+/// fields unless the connection negotiated them.
+fn respond<M: Method>(
+    result: Result<M::Response, RpcError>,
+    experimental_api: bool,
+) -> Result<Box<RawValue>, RpcError> {
+    let mut response = result?;
+    if !experimental_api {
+        response.strip_experimental();
+    }
+    serde_json::value::to_raw_value(&response).map_err(|err| {
         tracing::error!(method = M::NAME, error = %err, "cannot serialize a response");
-        RpcError::internal(format!(
-            "internal error: cannot serialize the `{}` result",
-            M::NAME
-        ))
+        error::internal(M::NAME)
     })
 }
 
@@ -34,7 +40,9 @@ pub(crate) fn initialize(
     state: &ConnectionState,
     params: InitializeParams,
 ) -> Result<Box<RawValue>, RpcError> {
-    respond::<client::Initialize>(handlers::initialize::initialize(ctx, state, params))
+    let result = handlers::initialize::initialize(ctx, state, params);
+    let experimental_api = state.session().is_some_and(|s| s.experimental_api);
+    respond::<client::Initialize>(result, experimental_api)
 }
 
 /// Notifications owed to a connection right after its `initialize` result.
@@ -46,28 +54,27 @@ pub(crate) async fn after_initialize(ctx: &ServerCtx, outbound: &Outbound) {
     }
 }
 
-/// Runs one request (other than the first `initialize`) to completion.
+/// Runs one request (other than `initialize`) to completion.
 pub(crate) async fn dispatch(
     ctx: Arc<ServerCtx>,
     request: ClientRequest,
+    experimental_api: bool,
 ) -> Result<Box<RawValue>, RpcError> {
     let _in_flight = ctx.stats.request_started();
     ctx.faults.inject(request.method()).await;
     match request {
-        // The connection answers the first `initialize` itself; any that reaches the router
-        // arrived on an initialized connection.
         ClientRequest::Initialize(_) => {
-            respond::<client::Initialize>(Err::<InitializeResponse, _>(already_initialized()))
+            // The connection runs every `initialize` inline, before dispatching anything.
+            tracing::error!("`initialize` reached the router");
+            Err(error::internal("initialize"))
         }
-        ClientRequest::ServerDiagnostics(params) => respond::<client::ServerDiagnostics>(Ok(
-            handlers::diagnostics::server_diagnostics(&ctx, params),
-        )),
+        ClientRequest::ServerDiagnostics(params) => respond::<client::ServerDiagnostics>(
+            Ok(handlers::diagnostics::server_diagnostics(&ctx, params)),
+            experimental_api,
+        ),
         ClientRequest::MockExperimentalMethod(params) => respond::<client::MockExperimentalMethod>(
             Ok(handlers::mock::experimental_method(params)),
+            experimental_api,
         ),
     }
-}
-
-pub(crate) fn already_initialized() -> RpcError {
-    RpcError::invalid_request("Already initialized")
 }

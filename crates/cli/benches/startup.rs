@@ -1,5 +1,5 @@
 //! Startup benchmark for the release binary: spawn → `initialize` response latency (median of
-//! many runs, with an empty and with an existing home), peak RSS after `initialize`, and binary
+//! many runs, with a home that does not exist yet and with an existing one), peak RSS after `initialize`, and binary
 //! size.
 //!
 //! ```text
@@ -84,19 +84,20 @@ fn measure(label: &str, binary: &Path, runs: usize) {
     let size = std::fs::metadata(binary).unwrap().len();
     println!("{label}: {}", binary.display());
     println!("  binary size             {:>10.1} MiB", mib(size));
-    for (case, fresh_home) in [("empty home", true), ("existing home", false)] {
+    for (case, fresh_home) in [("new home", true), ("existing home", false)] {
         let existing = tempfile::tempdir().unwrap();
         run_once(binary, existing.path()); // populate the home once
         let mut latencies = Vec::with_capacity(runs);
         let mut peak = 0;
         for _ in 0..runs {
+            // A home that does not exist yet, so creating it is part of the measurement.
             let fresh = tempfile::tempdir().unwrap();
             let home = if fresh_home {
-                fresh.path()
+                fresh.path().join("home")
             } else {
-                existing.path()
+                existing.path().to_owned()
             };
-            let (latency, peak_kib) = run_once(binary, home);
+            let (latency, peak_kib) = run_once(binary, &home);
             latencies.push(latency);
             peak = peak.max(peak_kib);
         }

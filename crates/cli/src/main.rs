@@ -145,13 +145,13 @@ fn app_server(listen: &str, config_args: &ConfigArgs) -> anyhow::Result<()> {
             .map(OsString::into_string)
             .and_then(Result::ok)
     };
-    let (home, _) = resolve_home(env, &cwd)?;
+    let home = resolve_home(env, &cwd)?;
     let config = load_config(&home, &overrides, config_args.strict_config)?;
     for key in &config.unknown_keys {
         tracing::warn!(%key, "ignoring unrecognized config key");
     }
     let home = AbsolutePathBuf::try_from(home)?;
-    let ctx = Arc::new(ServerCtx::new(home, config));
+    let ctx = Arc::new(ServerCtx::new(home, &config));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -59,7 +59,7 @@ pub mod error_code {
 pub struct RpcError {
     /// One of [`error_code`].
     pub code: i64,
-    /// A lowercase sentence naming what was wrong.
+    /// What was wrong, for a person to read.
     pub message: String,
     /// Machine-readable detail, when there is some (for invalid params: the field path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,7 +144,8 @@ struct RawMessage {
     method: Option<String>,
     #[serde(default)]
     params: Option<Box<RawValue>>,
-    #[serde(default)]
+    /// Raw for the same reason: `"result": null` is a valid answer.
+    #[serde(default, deserialize_with = "present")]
     result: Option<Box<RawValue>>,
     #[serde(default)]
     error: Option<RpcError>,
@@ -315,6 +316,10 @@ mod tests {
         check(
             r#"{"id":0,"result":{"decision":"accept"}}"#,
             &json!({"response": {"id": 0, "result": "{\"decision\":\"accept\"}"}}),
+        );
+        check(
+            r#"{"id":0,"result":null}"#,
+            &json!({"response": {"id": 0, "result": "null"}}),
         );
         check(
             r#"{"id":3,"error":{"code":-1,"message":"no"}}"#,

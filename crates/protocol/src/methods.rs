@@ -44,7 +44,7 @@ pub trait Method {
     /// What `params` decodes into.
     type Params: DeserializeOwned + ExperimentalApi + JsonSchema + TS + 'static;
     /// What `result` carries.
-    type Response: Serialize + JsonSchema + TS + 'static;
+    type Response: Serialize + ExperimentalApi + JsonSchema + TS + 'static;
 }
 
 /// Why a request's method and params did not decode.
@@ -67,11 +67,12 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnknownMethod(method) => write!(f, "method not found: `{method}`"),
+            // The reason already names the path (a missing field), or there is none.
             Self::InvalidParams {
                 method,
                 path,
                 reason,
-            } if path == "." => {
+            } if path == "." || reason.starts_with("missing field") => {
                 write!(f, "invalid params for `{method}`: {reason}")
             }
             Self::InvalidParams {
@@ -122,11 +123,32 @@ fn decode_params<T: DeserializeOwned>(
         });
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|err| DecodeError::InvalidParams {
-        method,
-        path: err.path().to_string(),
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
         // The path says where the problem is; a position inside the params text would not.
-        reason: crate::jsonrpc::message_of(err.inner()),
+        let reason = crate::jsonrpc::message_of(err.inner());
+        let mut path = err.path().to_string();
+        // Serde reports a missing field at its parent; point at the field itself.
+        if let Some(field) = reason
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'))
+        {
+            path = if path == "." {
+                field.to_owned()
+            } else {
+                format!("{path}.{field}")
+            };
+            let reason = format!("missing field `{path}`");
+            return DecodeError::InvalidParams {
+                method,
+                path,
+                reason,
+            };
+        }
+        DecodeError::InvalidParams {
+            method,
+            path,
+            reason,
+        }
     })
 }
 
@@ -368,8 +390,16 @@ mod tests {
             ClientRequest::ServerDiagnostics(ServerDiagnosticsParams {})
         );
         assert_eq!(
-            decode_error("initialize", &json!(null)).message,
-            "invalid params for `initialize`: missing field `clientInfo`"
+            decode_error("initialize", &json!(null)),
+            RpcError {
+                code: -32602,
+                message: "invalid params for `initialize`: missing field `clientInfo`".into(),
+                data: Some(json!({"path": "clientInfo"})),
+            }
+        );
+        assert_eq!(
+            decode_error("initialize", &json!({"clientInfo": {"name": "x"}})).data,
+            Some(json!({"path": "clientInfo.version"}))
         );
     }
 

@@ -170,6 +170,13 @@ impl TernProcess {
         stdin.flush().expect("flushing to tern");
     }
 
+    /// Writes raw bytes, for input that is not text.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin already closed");
+        stdin.write_all(bytes).expect("writing to tern");
+        stdin.flush().expect("flushing to tern");
+    }
+
     /// Sends a JSON value as one line; remembers the method of requests for validation.
     pub fn send(&mut self, message: &Value) {
         if let (Some(id), Some(method)) = (message.get("id"), message["method"].as_str()) {

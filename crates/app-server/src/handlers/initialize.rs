@@ -1,14 +1,12 @@
 //! `initialize`: the handshake.
 
-use std::collections::HashSet;
-
 use tern_protocol::COMPATIBLE_PROTOCOL_VERSION;
 use tern_protocol::jsonrpc::RpcError;
 use tern_protocol::v2::{ClientInfo, InitializeParams, InitializeResponse};
 
 use crate::connection::{ConnectionState, Session};
-use crate::ctx::{ServerCtx, sanitize};
-use crate::router::already_initialized;
+use crate::ctx::ServerCtx;
+use crate::error::already_initialized;
 
 /// Records the client's identity and capabilities for this connection, once.
 pub(crate) fn initialize(
@@ -16,21 +14,11 @@ pub(crate) fn initialize(
     state: &ConnectionState,
     params: InitializeParams,
 ) -> Result<InitializeResponse, RpcError> {
-    let capabilities = params.capabilities.unwrap_or_default();
-    let user_agent = user_agent(&params.client_info, &ctx.platform, &terminal());
-    let session = Session {
-        client_info: params.client_info,
-        experimental_api: capabilities.experimental_api,
-        opt_out_notification_methods: capabilities
-            .opt_out_notification_methods
-            .unwrap_or_default()
-            .into_iter()
-            .collect::<HashSet<_>>(),
-        request_attestation: capabilities.request_attestation,
-    };
+    let session = Session::new(params.capabilities.unwrap_or_default());
     if !state.initialize(session) {
         return Err(already_initialized());
     }
+    let user_agent = user_agent(&params.client_info, &ctx.platform, &terminal());
     tracing::info!(client = %user_agent, "client initialized");
     Ok(InitializeResponse {
         user_agent,
@@ -42,13 +30,14 @@ pub(crate) fn initialize(
 
 /// `<name>/<protocol version> (tern <version>; <platform>) <terminal> (<name>; <version>)`.
 ///
-/// Clients read the protocol version right after the first slash, so it is the reference
-/// version tern is compatible with; tern's own version goes in the parenthesized part.
+/// Clients read the protocol version right after `<clientInfo.name>/`, so it is the reference
+/// version tern is compatible with; tern's own version goes in the parenthesized part. The
+/// client's name and version are used as given, as the reference does.
 fn user_agent(client: &ClientInfo, platform: &str, terminal: &str) -> String {
-    let name = sanitize(&client.name);
     let client_part = format!("{}; {}", client.name, client.version);
     format!(
-        "{name}/{COMPATIBLE_PROTOCOL_VERSION} (tern {}; {platform}) {terminal} ({})",
+        "{}/{COMPATIBLE_PROTOCOL_VERSION} (tern {}; {platform}) {terminal} ({})",
+        client.name,
         env!("CARGO_PKG_VERSION"),
         client_part.trim()
     )
@@ -72,12 +61,49 @@ fn terminal() -> String {
         (None, _, Some(term)) => term,
         (None, _, None) => "unknown".to_owned(),
     };
-    sanitize(&terminal).replace(' ', "_")
+    sanitize(&terminal)
+}
+
+/// `<os id> <version>; <arch>` from `/etc/os-release`, e.g. `debian 12; x86_64`; read once at
+/// startup.
+pub(crate) fn platform() -> String {
+    let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let field = |name: &str| {
+        release.lines().find_map(|line| {
+            let value = line.strip_prefix(name)?.strip_prefix('=')?;
+            Some(value.trim_matches('"').to_owned())
+        })
+    };
+    let os = match (field("ID"), field("VERSION_ID")) {
+        (Some(id), Some(version)) => format!("{} {}", sanitize(&id), sanitize(&version)),
+        (Some(id), None) => sanitize(&id),
+        _ => std::env::consts::OS.to_owned(),
+    };
+    format!("{os}; {}", std::env::consts::ARCH)
+}
+
+/// Keeps a token of `userAgent` parseable: only `[A-Za-z0-9._/-]`, anything else becomes `_`.
+fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._/-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_keep_only_safe_characters() {
+        assert_eq!(sanitize("weird termé"), "weird_term_");
+        assert_eq!(sanitize("x.y-z_1/2+3:4"), "x.y-z_1/2_3_4");
+    }
 
     #[test]
     fn user_agent_starts_with_name_and_protocol_version() {

@@ -47,8 +47,8 @@ fn unknown_keys_give_one_config_warning_after_initialize() {
     assert_eq!(
         warning,
         json!({
-            "summary": "tern is ignoring 4 unrecognized configuration settings: `alpha`, `features.made_up`, `features.not_a_feature`, `zeta`.",
-            "details": "Check for typos, or settings tern does not support yet. Start with --strict-config to make unknown settings an error.",
+            "summary": "tern is ignoring 4 configuration settings it does not recognize: `alpha`, `features.made_up`, `features.not_a_feature`, `zeta`.",
+            "details": "These are typos, or settings tern does not support yet. Start with --strict-config to make them an error.",
             "path": tern.home().join("config.toml").to_str().unwrap(),
         })
     );
@@ -133,6 +133,16 @@ fn other_transports_fail_with_a_clear_message() {
     }
     let mut tern = tern().arg("--listen").arg("stdio://").spawn();
     tern.initialize();
+}
+
+#[test]
+fn tern_home_wins_over_codex_home() {
+    let codex_home = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut command = tern().command(home.path());
+    command.env("CODEX_HOME", codex_home.path());
+    let output = run_initialize(command);
+    assert_eq!(output["result"]["codexHome"], home.path().to_str().unwrap());
 }
 
 #[test]

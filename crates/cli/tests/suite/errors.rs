@@ -40,6 +40,17 @@ fn invalid_json_is_a_parse_error_with_a_null_id() {
 }
 
 #[test]
+fn a_line_that_is_not_utf8_is_a_parse_error() {
+    let mut tern = initialized();
+    tern.send_raw(b"{\"id\":1,\"method\":\"\xff\xfe\"}\n");
+    assert_eq!(
+        tern.error(Value::Null),
+        json!({"code": -32700, "message": "parse error: line is not valid UTF-8"})
+    );
+    assert_still_serving(&mut tern);
+}
+
+#[test]
 fn json_that_is_not_a_message_is_an_invalid_request() {
     let mut tern = initialized();
     let cases = [
@@ -97,9 +108,10 @@ fn bad_params_name_the_field_path_and_the_expectation() {
     let id = tern.request("initialize", json!({"clientInfo": {"name": "x"}}));
     let error = tern.error(id);
     assert_eq!(error["code"], -32602);
+    assert_eq!(error["data"], json!({"path": "clientInfo.version"}));
     assert_eq!(
         error["message"],
-        "invalid params for `initialize`: `clientInfo`: missing field `version`"
+        "invalid params for `initialize`: missing field `clientInfo.version`"
     );
     let id = tern.request("mock/experimentalMethod", json!(["positional"]));
     assert_eq!(tern.error(id)["code"], -32602);

@@ -5,6 +5,8 @@ use std::time::Duration;
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
+use tern_test_support::{DEFAULT_TIMEOUT, Received};
+
 use super::tern;
 
 #[test]
@@ -50,6 +52,30 @@ fn requests_before_initialize_fail_and_work_after_it() {
     tern.initialize_with(json!({"experimentalApi": true}));
     let id = tern.request("mock/experimentalMethod", json!({"value": "late"}));
     assert_eq!(tern.result(id), json!({"echoed": "late"}));
+}
+
+#[test]
+fn a_request_pipelined_behind_initialize_sees_the_initialized_connection() {
+    let mut tern = tern().spawn();
+    // Both lines in one write: the second must not race the handshake.
+    tern.send_line(concat!(
+        r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"x","version":"1"},"capabilities":{"experimentalApi":true}}}"#,
+        "\n",
+        r#"{"id":2,"method":"mock/experimentalMethod","params":{"value":"right behind"}}"#,
+    ));
+    assert_eq!(tern.response(2), Ok(json!({"echoed": "right behind"})));
+}
+
+#[test]
+fn the_config_warning_comes_right_after_the_initialize_result() {
+    let mut tern = tern().config_toml("bogus_key = 1\n").spawn();
+    tern.send(&json!({"id": 1, "method": "initialize", "params": {"clientInfo": {"name": "x", "version": "1"}}}));
+    assert!(matches!(tern.next_message(DEFAULT_TIMEOUT), Received::Result { id, .. } if id == 1));
+    assert!(matches!(
+        tern.next_message(DEFAULT_TIMEOUT),
+        Received::Notification { method, .. } if method == "configWarning"
+    ));
+    tern.assert_silent(Duration::from_millis(200));
 }
 
 #[test]

@@ -36,20 +36,54 @@ fn end_of_input_answers_everything_queued_then_exits_zero() {
     assert_eq!(answered_sorted, expected);
 }
 
-fn exits_zero_on(signal: &str) {
-    let mut tern = tern().spawn();
-    tern.initialize();
+fn kill(pid: u32, signal: &str) {
     let status = std::process::Command::new("kill")
-        .args(["-s", signal, &tern.pid().to_string()])
+        .args(["-s", signal, &pid.to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+fn exits_zero_on(signal: &str) {
+    let mut tern = tern().spawn();
+    tern.initialize();
+    kill(tern.pid(), signal);
     let status = tern.wait_exit(Duration::from_secs(3));
     assert_eq!(
         status.code(),
         Some(0),
         "exit after SIG{signal}; stderr:\n{}",
         tern.stderr()
+    );
+}
+
+#[test]
+fn a_signal_does_not_wait_for_a_hung_request_beyond_the_grace_period() {
+    let mut tern = tern()
+        .env("TERN_DEBUG_FAULT", "server/diagnostics=sleep:600000")
+        .spawn();
+    tern.initialize_with(json!({"experimentalApi": true}));
+    tern.request("server/diagnostics", json!({}));
+    // Let the request start, then ask the server to stop: it gives up after its 2 s grace.
+    std::thread::sleep(Duration::from_millis(200));
+    kill(tern.pid(), "TERM");
+    let status = tern.wait_exit(Duration::from_secs(8));
+    assert_eq!(status.code(), Some(0), "stderr:\n{}", tern.stderr());
+}
+
+#[test]
+fn end_of_input_lets_a_slow_in_flight_request_answer() {
+    let mut tern = tern()
+        .env("TERN_DEBUG_FAULT", "server/diagnostics=sleep:500")
+        .spawn();
+    tern.initialize_with(json!({"experimentalApi": true}));
+    let id = tern.request("server/diagnostics", json!({}));
+    tern.close_stdin();
+    assert_eq!(tern.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    let answers = tern.remaining_messages();
+    assert!(
+        matches!(&answers[..], [Received::Result { id: answered, .. }] if *answered == json!(id)),
+        "{answers:?}"
     );
 }
 

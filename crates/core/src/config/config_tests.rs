@@ -84,7 +84,7 @@ fn a_wrong_type_names_the_key_and_its_source() {
             home.path().join(CONFIG_FILE).display()
         )
     );
-    let (_home, loaded) = load(None, &["features.foo=3"], false);
+    let (_home, loaded) = load(Some("[features]\nfoo = true\n"), &["features.foo=3"], false);
     assert_eq!(
         loaded.unwrap_err().to_string(),
         "invalid config value for `features.foo`: invalid type: integer `3`, expected a boolean"

@@ -9,31 +9,23 @@ use std::path::{Path, PathBuf};
 
 use crate::ConfigError;
 
-/// Which rule chose the home directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HomeSource {
-    TernHome,
-    CodexHome,
-    Default,
-}
-
 /// Resolves the home directory from the given environment lookup and creates it (mode 0700)
 /// when missing. A relative path is taken relative to `cwd`.
 pub fn resolve_home(
     env: impl Fn(&str) -> Option<String>,
     cwd: &Path,
-) -> Result<(PathBuf, HomeSource), ConfigError> {
+) -> Result<PathBuf, ConfigError> {
     let non_empty = |name: &str| env(name).filter(|value| !value.is_empty());
-    let (path, source) = if let Some(path) = non_empty("TERN_HOME") {
-        (PathBuf::from(path), HomeSource::TernHome)
+    let path = if let Some(path) = non_empty("TERN_HOME") {
+        PathBuf::from(path)
     } else if let Some(path) = non_empty("CODEX_HOME") {
-        (PathBuf::from(path), HomeSource::CodexHome)
+        PathBuf::from(path)
     } else {
         let user_home = non_empty("HOME").ok_or_else(|| ConfigError::Home {
             path: PathBuf::from("~/.tern"),
             reason: "neither TERN_HOME, CODEX_HOME nor HOME is set".to_owned(),
         })?;
-        (Path::new(&user_home).join(".tern"), HomeSource::Default)
+        Path::new(&user_home).join(".tern")
     };
     let path = cwd.join(path);
     match std::fs::metadata(&path) {
@@ -61,7 +53,7 @@ pub fn resolve_home(
             });
         }
     }
-    Ok((path, source))
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -83,32 +75,27 @@ mod tests {
     fn tern_home_wins_then_codex_home_then_the_default() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_str().unwrap();
-        let (path, source) = resolve_home(
-            env(&[("TERN_HOME", "t"), ("CODEX_HOME", "c"), ("HOME", root)]),
-            dir.path(),
-        )
-        .unwrap();
-        assert_eq!((path, source), (dir.path().join("t"), HomeSource::TernHome));
-        let (path, source) = resolve_home(
-            env(&[("TERN_HOME", ""), ("CODEX_HOME", "c"), ("HOME", root)]),
-            dir.path(),
-        )
-        .unwrap();
+        let all = [("TERN_HOME", "t"), ("CODEX_HOME", "c"), ("HOME", root)];
         assert_eq!(
-            (path, source),
-            (dir.path().join("c"), HomeSource::CodexHome)
+            resolve_home(env(&all), dir.path()).unwrap(),
+            dir.path().join("t")
         );
-        let (path, source) = resolve_home(env(&[("HOME", root)]), Path::new("/")).unwrap();
+        let empty_tern = [("TERN_HOME", ""), ("CODEX_HOME", "c"), ("HOME", root)];
         assert_eq!(
-            (path, source),
-            (dir.path().join(".tern"), HomeSource::Default)
+            resolve_home(env(&empty_tern), dir.path()).unwrap(),
+            dir.path().join("c")
+        );
+        let only_home = [("HOME", root)];
+        assert_eq!(
+            resolve_home(env(&only_home), Path::new("/")).unwrap(),
+            dir.path().join(".tern")
         );
     }
 
     #[test]
     fn a_missing_home_is_created_private() {
         let dir = tempfile::tempdir().unwrap();
-        let (path, _) = resolve_home(env(&[("TERN_HOME", "a/b")]), dir.path()).unwrap();
+        let path = resolve_home(env(&[("TERN_HOME", "a/b")]), dir.path()).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);
     }

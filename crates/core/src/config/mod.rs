@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use home::{HomeSource, resolve_home};
+pub use home::resolve_home;
 pub use overrides::ConfigOverrides;
 
 use crate::ConfigError;
@@ -76,7 +76,7 @@ pub fn load_config(
     let mut collect_unknown = |path: serde_ignored::Path| unknown_keys.push(path.to_string());
     let deserializer = serde_ignored::Deserializer::new(value, &mut collect_unknown);
     let config_toml: ConfigToml = decode_with_path(deserializer).map_err(|(key, reason)| {
-        let from_file = lookup(&file_keys, &key).is_some();
+        let from_file = !overrides.touches(&key) && lookup(&file_keys, &key).is_some();
         ConfigError::Value {
             file: file.clone().filter(|_| from_file),
             key,

@@ -40,6 +40,18 @@ impl ConfigOverrides {
         Ok(Self { entries })
     }
 
+    /// Whether an override sets `dotted` or a table above or below it.
+    pub(crate) fn touches(&self, dotted: &str) -> bool {
+        let key: Vec<&str> = dotted.split('.').collect();
+        self.entries.iter().any(|(path, _)| {
+            let shared = path.len().min(key.len());
+            path.iter()
+                .take(shared)
+                .map(String::as_str)
+                .eq(key.iter().take(shared).copied())
+        })
+    }
+
     /// Writes the overrides into `table`, creating intermediate tables (and replacing a
     /// non-table value that stands in the way).
     pub(crate) fn apply(&self, table: &mut toml::Table) {

@@ -6,9 +6,9 @@ import type { AbsolutePathBuf } from "./AbsolutePathBuf";
  */
 export type InitializeResponse = { 
 /**
- * `<clientInfo.name>/<protocol version> (<server and platform>) (<clientInfo.name>;
- * <clientInfo.version>)`. The version right after the slash is the reference protocol
- * version the server is compatible with; clients parse it.
+ * `<clientInfo.name>/<protocol version> (<server and platform>) <terminal>
+ * (<clientInfo.name>; <clientInfo.version>)`. The version right after the first slash is
+ * the reference protocol version the server is compatible with; clients parse it.
  */
 userAgent: string, 
 /**

@@ -41,3 +41,5 @@ pub struct ServerDiagnosticsProcess {
     #[serde(default)]
     pub physical_footprint_bytes: Option<u64>,
 }
+
+impl ExperimentalApi for ServerDiagnosticsResponse {}

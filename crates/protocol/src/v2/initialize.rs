@@ -54,9 +54,9 @@ pub struct InitializeCapabilities {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct InitializeResponse {
-    /// `<clientInfo.name>/<protocol version> (<server and platform>) (<clientInfo.name>;
-    /// <clientInfo.version>)`. The version right after the slash is the reference protocol
-    /// version the server is compatible with; clients parse it.
+    /// `<clientInfo.name>/<protocol version> (<server and platform>) <terminal>
+    /// (<clientInfo.name>; <clientInfo.version>)`. The version right after the first slash is
+    /// the reference protocol version the server is compatible with; clients parse it.
     pub user_agent: String,
     /// Absolute path to the server's home directory (`$TERN_HOME`, else `$CODEX_HOME`, else
     /// `~/.tern`).
@@ -68,3 +68,5 @@ pub struct InitializeResponse {
     /// `"macos"`, `"linux"`, or `"windows"`.
     pub platform_os: String,
 }
+
+impl ExperimentalApi for InitializeResponse {}

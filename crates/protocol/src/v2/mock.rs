@@ -25,3 +25,5 @@ pub struct MockExperimentalMethodResponse {
     /// Echoes the input `value`.
     pub echoed: Option<String>,
 }
+
+impl ExperimentalApi for MockExperimentalMethodResponse {}

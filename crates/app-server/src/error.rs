@@ -1,0 +1,43 @@
+//! The JSON-RPC errors the app-server answers with, made in one place so wording and codes stay
+//! consistent. Codes and wire messages that clients match on (`Not initialized`, `Already
+//! initialized`, the experimental gate) are the reference implementation's.
+
+use tern_protocol::experimental::gate_message;
+use tern_protocol::jsonrpc::{RpcError, error_code};
+
+use crate::transport::lines::MAX_LINE_BYTES;
+
+/// A request other than `initialize` before the handshake.
+pub(crate) fn not_initialized() -> RpcError {
+    RpcError::invalid_request("Not initialized")
+}
+
+/// A second `initialize`.
+pub(crate) fn already_initialized() -> RpcError {
+    RpcError::invalid_request("Already initialized")
+}
+
+/// An experimental method, field or variant on a connection that did not opt in.
+pub(crate) fn experimental_required(descriptor: &str) -> RpcError {
+    RpcError::invalid_request(gate_message(descriptor))
+}
+
+/// A line that is not UTF-8 cannot be JSON.
+pub(crate) fn not_utf8() -> RpcError {
+    RpcError::new(
+        error_code::PARSE_ERROR,
+        "parse error: line is not valid UTF-8",
+    )
+}
+
+/// A line over the cap, discarded unread.
+pub(crate) fn line_too_long(length: usize) -> RpcError {
+    RpcError::invalid_request(format!(
+        "message of {length} bytes exceeds the {MAX_LINE_BYTES}-byte line limit"
+    ))
+}
+
+/// A failure on our side while handling `method`; the cause is logged, not sent.
+pub(crate) fn internal(method: &str) -> RpcError {
+    RpcError::internal(format!("internal error while handling `{method}`"))
+}
