@@ -1,0 +1,220 @@
+//! Threads: conversations, persisted as one rollout file each.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{
+    AbsolutePathBuf, ApprovalsReviewer, AskForApproval, SandboxMode, SandboxPolicy,
+    ThreadTokenUsage, Turn,
+};
+use crate::experimental::ExperimentalApi;
+
+/// A thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Thread {
+    /// UUIDv7.
+    pub id: String,
+    /// The same as `id`.
+    pub session_id: String,
+    /// The thread this one was forked from.
+    pub forked_from_id: Option<String>,
+    pub parent_thread_id: Option<String>,
+    /// The first user message's text; empty until there is one.
+    pub preview: String,
+    /// An ephemeral thread is never written to disk.
+    pub ephemeral: bool,
+    pub project_id: Option<String>,
+    pub history_mode: ThreadHistoryMode,
+    pub model_provider: String,
+    pub model: Option<String>,
+    pub reasoning_effort: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+    /// Unix seconds of the last activity that matters for sorting.
+    pub recency_at: Option<i64>,
+    pub status: ThreadStatus,
+    /// The rollout file; `null` for ephemeral threads.
+    pub path: Option<String>,
+    pub cwd: AbsolutePathBuf,
+    /// The reference protocol version the thread was written with.
+    pub cli_version: String,
+    /// The `clientInfo.name` of the client that started the thread.
+    pub originator: Option<String>,
+    pub source: SessionSource,
+    pub thread_source: Option<String>,
+    pub agent_nickname: Option<String>,
+    pub agent_role: Option<String>,
+    pub git_info: Option<GitInfo>,
+    /// The user-given name.
+    pub name: Option<String>,
+    /// Turns, when the request asked for them; otherwise empty.
+    pub turns: Vec<Turn>,
+}
+
+/// Whether a thread is loaded, and what it is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ThreadStatus {
+    /// On disk only.
+    NotLoaded,
+    /// Loaded, no turn running.
+    Idle,
+    /// The last turn failed; the next turn may succeed.
+    SystemError,
+    /// A turn is running.
+    #[serde(rename_all = "camelCase")]
+    Active { active_flags: Vec<ThreadActiveFlag> },
+}
+
+/// What an active thread is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ThreadActiveFlag {
+    WaitingOnApproval,
+    WaitingOnUserInput,
+}
+
+/// How a thread's history is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ThreadHistoryMode {
+    Legacy,
+    Paginated,
+}
+
+/// What kind of client created a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionSource {
+    Cli,
+    Vscode,
+    Exec,
+    AppServer,
+    Unknown,
+}
+
+/// The git state of a thread's working directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GitInfo {
+    pub sha: Option<String>,
+    pub branch: Option<String>,
+    pub origin_url: Option<String>,
+}
+
+/// Params of `thread/start`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadStartParams {
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub model_provider: Option<String>,
+    /// Working directory; the server's own when absent.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub approval_policy: Option<AskForApproval>,
+    #[serde(default)]
+    pub sandbox: Option<SandboxMode>,
+    /// Replaces the built-in base instructions.
+    #[serde(default)]
+    pub base_instructions: Option<String>,
+    /// Added as a developer message.
+    #[serde(default)]
+    pub developer_instructions: Option<String>,
+    /// `config.toml` overrides for this thread (dotted keys).
+    #[serde(default)]
+    #[ts(type = "{ [key in string]?: unknown } | null")]
+    pub config: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Keep the thread in memory only.
+    #[serde(default)]
+    pub ephemeral: Option<bool>,
+}
+
+/// Result of `thread/start`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadStartResponse {
+    pub thread: Thread,
+    pub model: String,
+    pub model_provider: String,
+    pub service_tier: Option<String>,
+    pub cwd: AbsolutePathBuf,
+    pub instruction_sources: Vec<String>,
+    pub approval_policy: AskForApproval,
+    pub approvals_reviewer: ApprovalsReviewer,
+    pub sandbox: SandboxPolicy,
+    pub reasoning_effort: Option<String>,
+}
+
+/// Params of `thread/read`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadReadParams {
+    pub thread_id: String,
+    /// Include the thread's turns with all their items.
+    #[serde(default)]
+    pub include_turns: bool,
+}
+
+/// Result of `thread/read`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct ThreadReadResponse {
+    pub thread: Thread,
+}
+
+/// Params of `thread/loaded/list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct ThreadLoadedListParams {
+    /// Opaque cursor from a previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Result of `thread/loaded/list`: ids of the threads loaded in memory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadLoadedListResponse {
+    pub data: Vec<String>,
+    pub next_cursor: Option<String>,
+}
+
+/// `thread/started`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct ThreadStartedNotification {
+    pub thread: Thread,
+}
+
+/// `thread/status/changed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadStatusChangedNotification {
+    pub thread_id: String,
+    pub status: ThreadStatus,
+}
+
+/// `thread/tokenUsage/updated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadTokenUsageUpdatedNotification {
+    pub thread_id: String,
+    pub turn_id: String,
+    pub token_usage: ThreadTokenUsage,
+}
+
+impl ExperimentalApi for ThreadStartParams {}
+impl ExperimentalApi for ThreadStartResponse {}
+impl ExperimentalApi for ThreadReadParams {}
+impl ExperimentalApi for ThreadReadResponse {}
+impl ExperimentalApi for ThreadLoadedListParams {}
+impl ExperimentalApi for ThreadLoadedListResponse {}
+impl ExperimentalApi for ThreadStartedNotification {}
+impl ExperimentalApi for ThreadStatusChangedNotification {}
+impl ExperimentalApi for ThreadTokenUsageUpdatedNotification {}
