@@ -1,6 +1,7 @@
 use pretty_assertions::assert_eq;
 
 use super::*;
+use tern_protocol::v2::{AskForApproval, ReasoningSummary, SandboxMode};
 
 fn load(
     file: Option<&str>,
@@ -27,6 +28,49 @@ fn no_file_means_defaults() {
             file: None,
             unknown_keys: vec![],
         }
+    );
+    assert_eq!(
+        Config::default().provider("openai").unwrap().wire_api,
+        WireApi::Responses
+    );
+}
+
+#[test]
+fn reference_model_keys_are_read() {
+    let (_home, loaded) = load(
+        Some(
+            "model = \"qwen3\"\nmodel_provider = \"ollama\"\napproval_policy = \"never\"\n\
+             sandbox_mode = \"workspace-write\"\nmodel_reasoning_summary = \"detailed\"\n\
+             [model_providers.ollama]\nbase_url = \"http://gpu:11434/v1\"\n",
+        ),
+        &["model_reasoning_effort=high"],
+        true,
+    );
+    let config = loaded.unwrap().config;
+    assert_eq!(config.model, "qwen3");
+    assert_eq!(config.model_provider, "ollama");
+    assert_eq!(
+        config.provider("ollama").unwrap().base_url,
+        "http://gpu:11434/v1"
+    );
+    assert_eq!(config.approval_policy, AskForApproval::Never);
+    assert_eq!(config.sandbox_mode, SandboxMode::WorkspaceWrite);
+    assert_eq!(
+        config.model_reasoning_summary,
+        Some(ReasoningSummary::Detailed)
+    );
+    assert_eq!(config.model_reasoning_effort.as_deref(), Some("high"));
+}
+
+#[test]
+fn an_unknown_provider_is_a_startup_error() {
+    let (home, loaded) = load(Some("model_provider = \"nope\"\n"), &[], false);
+    assert_eq!(
+        loaded.unwrap_err().to_string(),
+        format!(
+            "invalid config value for `model_provider` in {}: no provider `nope`; known: ollama, openai",
+            home.path().join(CONFIG_FILE).display()
+        )
     );
 }
 

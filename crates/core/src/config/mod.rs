@@ -13,6 +13,7 @@
 
 mod home;
 mod overrides;
+mod provider;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,9 @@ use serde::Deserialize;
 
 pub use home::resolve_home;
 pub use overrides::ConfigOverrides;
+pub use provider::{ModelProvider, WireApi};
+use provider::{ModelProviderToml, resolve_providers};
+use tern_protocol::v2::{AskForApproval, ReasoningSummary, SandboxMode};
 
 use crate::ConfigError;
 
@@ -31,12 +35,59 @@ pub const CONFIG_FILE: &str = "config.toml";
 /// are reported as unknown keys.
 pub const KNOWN_FEATURES: &[&str] = &[];
 
+/// The model used when neither config nor request names one.
+pub const DEFAULT_MODEL: &str = "gpt-5.1-codex";
+/// The provider used when `model_provider` is not set.
+pub const DEFAULT_MODEL_PROVIDER: &str = "openai";
+
 /// The effective configuration.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// `model`.
+    pub model: String,
+    /// `model_provider`: an id of [`Config::model_providers`].
+    pub model_provider: String,
+    /// Built-in providers overlaid with `[model_providers.<id>]` tables.
+    pub model_providers: BTreeMap<String, ModelProvider>,
+    /// `model_reasoning_effort` (`minimal`, `low`, `medium`, `high`, ...), sent as is.
+    pub model_reasoning_effort: Option<String>,
+    /// `model_reasoning_summary`.
+    pub model_reasoning_summary: Option<ReasoningSummary>,
+    /// `model_context_window`, in tokens, when the user knows better than the default.
+    pub model_context_window: Option<i64>,
+    /// `model_auto_compact_token_limit`: compact when a thread's context reaches it.
+    pub model_auto_compact_token_limit: Option<i64>,
+    /// `approval_policy`.
+    pub approval_policy: AskForApproval,
+    /// `sandbox_mode`.
+    pub sandbox_mode: SandboxMode,
     /// `[features]`: feature flags by name, as set by the user. Only names in [`KNOWN_FEATURES`]
     /// are kept.
     pub features: BTreeMap<String, bool>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            model: DEFAULT_MODEL.to_owned(),
+            model_provider: DEFAULT_MODEL_PROVIDER.to_owned(),
+            model_providers: resolve_providers(BTreeMap::new()),
+            model_reasoning_effort: None,
+            model_reasoning_summary: None,
+            model_context_window: None,
+            model_auto_compact_token_limit: None,
+            approval_policy: AskForApproval::OnRequest,
+            sandbox_mode: SandboxMode::ReadOnly,
+            features: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The provider called `id`.
+    pub fn provider(&self, id: &str) -> Option<&ModelProvider> {
+        self.model_providers.get(id)
+    }
 }
 
 /// The configuration and what was noticed while loading it.
@@ -52,6 +103,16 @@ pub struct LoadedConfig {
 /// The shape of `config.toml`. Unknown keys are not errors: they are collected while decoding.
 #[derive(Debug, Default, Deserialize)]
 struct ConfigToml {
+    model: Option<String>,
+    model_provider: Option<String>,
+    #[serde(default)]
+    model_providers: BTreeMap<String, ModelProviderToml>,
+    model_reasoning_effort: Option<String>,
+    model_reasoning_summary: Option<ReasoningSummary>,
+    model_context_window: Option<i64>,
+    model_auto_compact_token_limit: Option<i64>,
+    approval_policy: Option<AskForApproval>,
+    sandbox_mode: Option<SandboxMode>,
     #[serde(default)]
     features: BTreeMap<String, bool>,
 }
@@ -75,7 +136,7 @@ pub fn load_config(
     let value = toml::Value::Table(table);
     let mut collect_unknown = |path: serde_ignored::Path| unknown_keys.push(path.to_string());
     let deserializer = serde_ignored::Deserializer::new(value, &mut collect_unknown);
-    let config_toml: ConfigToml = decode_with_path(deserializer).map_err(|(key, reason)| {
+    let mut config_toml: ConfigToml = decode_with_path(deserializer).map_err(|(key, reason)| {
         let from_file = !overrides.touches(&key) && lookup(&file_keys, &key).is_some();
         ConfigError::Value {
             file: file.clone().filter(|_| from_file),
@@ -84,7 +145,7 @@ pub fn load_config(
         }
     })?;
 
-    let mut features = config_toml.features;
+    let mut features = std::mem::take(&mut config_toml.features);
     for name in features.keys() {
         if !KNOWN_FEATURES.contains(&name.as_str()) {
             unknown_keys.push(format!("features.{name}"));
@@ -103,10 +164,50 @@ pub fn load_config(
             file: file.filter(|_| from_file),
         });
     }
+    let config = build_config(config_toml, features).map_err(|(key, reason)| {
+        let from_file = !overrides.touches(&key) && lookup(&file_keys, &key).is_some();
+        ConfigError::Value {
+            file: file.clone().filter(|_| from_file),
+            key,
+            reason,
+        }
+    })?;
     Ok(LoadedConfig {
-        config: Config { features },
+        config,
         file,
         unknown_keys,
+    })
+}
+
+/// Checks what serde cannot (references between keys) and fills in defaults.
+fn build_config(
+    toml: ConfigToml,
+    features: BTreeMap<String, bool>,
+) -> Result<Config, (String, String)> {
+    let defaults = Config::default();
+    let model_providers = resolve_providers(toml.model_providers);
+    let model_provider = toml.model_provider.unwrap_or(defaults.model_provider);
+    if !model_providers.contains_key(&model_provider) {
+        let known: Vec<&str> = model_providers.keys().map(String::as_str).collect();
+        return Err((
+            "model_provider".to_owned(),
+            format!(
+                "no provider `{model_provider}`; known: {}",
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok(Config {
+        model: toml.model.unwrap_or(defaults.model),
+        model_provider,
+        model_providers,
+        model_reasoning_effort: toml.model_reasoning_effort,
+        model_reasoning_summary: toml.model_reasoning_summary,
+        model_context_window: toml.model_context_window,
+        model_auto_compact_token_limit: toml.model_auto_compact_token_limit,
+        approval_policy: toml.approval_policy.unwrap_or(defaults.approval_policy),
+        sandbox_mode: toml.sandbox_mode.unwrap_or(defaults.sandbox_mode),
+        features,
     })
 }
 

@@ -17,26 +17,24 @@ pub use diagnostics::{
     ServerDiagnosticsResponse,
 };
 pub use initialize::{ClientInfo, InitializeCapabilities, InitializeParams, InitializeResponse};
-pub use mock::{MockExperimentalMethodParams, MockExperimentalMethodResponse};
-pub use path::{AbsolutePathBuf, RelativePathError};
 pub use item::{
     AgentMessageDeltaNotification, ByteRange, ImageDetail, ItemCompletedNotification,
     ItemStartedNotification, MessagePhase, ReasoningSummaryPartAddedNotification,
-    ReasoningSummaryTextDeltaNotification, ReasoningTextDeltaNotification, TextElement,
-    ThreadItem, ThreadItemKind, UserInput,
+    ReasoningSummaryTextDeltaNotification, ReasoningTextDeltaNotification, TextElement, ThreadItem,
+    ThreadItemKind, UserInput,
 };
-pub use policy::{
-    ApprovalsReviewer, AskForApproval, ReasoningSummary, SandboxMode, SandboxPolicy,
-};
+pub use mock::{MockExperimentalMethodParams, MockExperimentalMethodResponse};
+pub use path::{AbsolutePathBuf, RelativePathError};
+pub use policy::{ApprovalsReviewer, AskForApproval, ReasoningSummary, SandboxMode, SandboxPolicy};
 pub use thread::{
     GitInfo, SessionSource, Thread, ThreadActiveFlag, ThreadHistoryMode, ThreadLoadedListParams,
     ThreadLoadedListResponse, ThreadReadParams, ThreadReadResponse, ThreadStartParams,
-    ThreadStartResponse, ThreadStartedNotification, ThreadStatus,
-    ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification,
+    ThreadStartResponse, ThreadStartedNotification, ThreadStatus, ThreadStatusChangedNotification,
+    ThreadTokenUsageUpdatedNotification,
 };
 pub use turn::{
     CodexErrorInfo, ErrorNotification, Turn, TurnCompletedNotification, TurnError,
-    TurnInterruptParams, TurnInterruptResponse, TurnItemsView, TurnStartParams,
-    TurnStartResponse, TurnStartedNotification, TurnStatus,
+    TurnInterruptParams, TurnInterruptResponse, TurnItemsView, TurnStartParams, TurnStartResponse,
+    TurnStartedNotification, TurnStatus,
 };
 pub use usage::{ThreadTokenUsage, TokenUsageBreakdown};

@@ -72,16 +72,24 @@ pub enum CodexErrorInfo {
     BadRequest,
     Other,
     #[serde(rename_all = "camelCase")]
-    HttpConnectionFailed { http_status_code: Option<u16> },
+    HttpConnectionFailed {
+        http_status_code: Option<u16>,
+    },
     /// Failed to connect to the response stream.
     #[serde(rename_all = "camelCase")]
-    ResponseStreamConnectionFailed { http_status_code: Option<u16> },
+    ResponseStreamConnectionFailed {
+        http_status_code: Option<u16>,
+    },
     /// The response stream ended in the middle of a turn.
     #[serde(rename_all = "camelCase")]
-    ResponseStreamDisconnected { http_status_code: Option<u16> },
+    ResponseStreamDisconnected {
+        http_status_code: Option<u16>,
+    },
     /// Reached the retry limit.
     #[serde(rename_all = "camelCase")]
-    ResponseTooManyFailedAttempts { http_status_code: Option<u16> },
+    ResponseTooManyFailedAttempts {
+        http_status_code: Option<u16>,
+    },
 }
 
 /// Params of `turn/start`.
