@@ -14,7 +14,7 @@ use crate::experimental::ExperimentalApi;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Thread {
-    /// UUIDv7.
+    /// A UUID (version 7).
     pub id: String,
     /// The same as `id`.
     pub session_id: String,
