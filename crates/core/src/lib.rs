@@ -18,5 +18,6 @@
 
 pub mod config;
 mod error;
+pub mod model;
 
 pub use error::ConfigError;
