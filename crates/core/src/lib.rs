@@ -19,5 +19,8 @@
 pub mod config;
 mod error;
 pub mod model;
+pub mod prompt;
+pub mod rollout;
+pub mod time;
 
 pub use error::ConfigError;

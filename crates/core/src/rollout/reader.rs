@@ -1,0 +1,317 @@
+//! Reading a rollout back into a thread: its metadata, turns with their items, the model
+//! history, and token usage.
+//!
+//! Reading streams line by line and never fails on content: a line that does not parse (a
+//! torn last line after a crash, or a type from a newer version) is skipped. A turn that was
+//! never closed (the process died mid-turn) reads as `interrupted`.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+
+use tern_protocol::v2::{
+    ThreadItem, ThreadItemKind, ThreadTokenUsage, Turn, TurnItemsView, TurnStatus, UserInput,
+};
+
+use super::line::{
+    AgentContent, EventMsg, LineIn, RolloutItem, SessionMeta, TurnContextLine,
+};
+use crate::model::ResponseItem;
+
+/// Everything a rollout says about its thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedRollout {
+    pub meta: SessionMeta,
+    /// Turns with all their completed items.
+    pub turns: Vec<Turn>,
+    /// The conversation as the model sees it.
+    pub history: Vec<ResponseItem>,
+    pub token_usage: Option<ThreadTokenUsage>,
+    /// Settings of the last turn.
+    pub last_context: Option<TurnContextLine>,
+    /// The text of the first user message.
+    pub preview: String,
+    /// The ordinal the next appended line gets.
+    pub next_ordinal: u64,
+}
+
+/// Why a rollout could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path} has no session_meta line")]
+    NoMeta { path: String },
+}
+
+/// Longest rollout line read; longer ones are skipped (and logged).
+const MAX_LINE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a whole rollout.
+pub fn read_rollout(path: &Path) -> Result<LoadedRollout, ReadError> {
+    let io_error = |source| ReadError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = File::open(path).map_err(io_error)?;
+    let mut reader = BufReader::new(file);
+    let mut builder = Builder::default();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let read = io::Read::take(&mut reader, MAX_LINE_BYTES)
+            .read_line(&mut line)
+            .map_err(io_error)?;
+        if read == 0 {
+            break;
+        }
+        if !line.ends_with('\n') && u64::try_from(read).unwrap_or(u64::MAX) == MAX_LINE_BYTES {
+            tracing::warn!(path = %path.display(), "skipping an over-long rollout line");
+            skip_rest_of_line(&mut reader).map_err(io_error)?;
+            continue;
+        }
+        match serde_json::from_str::<LineIn>(line.trim_end()) {
+            Ok(parsed) => builder.line(parsed),
+            Err(err) => {
+                tracing::debug!(path = %path.display(), error = %err, "skipping a rollout line that does not parse");
+            }
+        }
+    }
+    builder.finish().ok_or_else(|| ReadError::NoMeta {
+        path: path.display().to_string(),
+    })
+}
+
+fn skip_rest_of_line<R: BufRead>(reader: &mut R) -> io::Result<()> {
+    let mut sink = Vec::new();
+    loop {
+        sink.clear();
+        let read = io::Read::take(&mut *reader, 1 << 20).read_until(b'\n', &mut sink)?;
+        if read == 0 || sink.last() == Some(&b'\n') {
+            return Ok(());
+        }
+    }
+}
+
+/// Folds lines into a [`LoadedRollout`].
+#[derive(Default)]
+struct Builder {
+    meta: Option<SessionMeta>,
+    turns: Vec<Turn>,
+    history: Vec<ResponseItem>,
+    token_usage: Option<ThreadTokenUsage>,
+    last_context: Option<TurnContextLine>,
+    preview: String,
+    next_ordinal: u64,
+}
+
+impl Builder {
+    fn line(&mut self, line: LineIn) {
+        self.next_ordinal = match line.ordinal {
+            Some(ordinal) => self.next_ordinal.max(ordinal + 1),
+            None => self.next_ordinal + 1,
+        };
+        let payload = line.payload.get();
+        match line.kind.as_str() {
+            "session_meta" => {
+                if self.meta.is_none() {
+                    self.meta = serde_json::from_str(payload).ok();
+                }
+            }
+            "turn_context" => self.last_context = serde_json::from_str(payload).ok(),
+            "response_item" => match serde_json::from_str::<ResponseItem>(payload) {
+                Ok(ResponseItem::Other) | Err(_) => {}
+                Ok(item) => self.history.push(item),
+            },
+            "compacted" => self.compacted(payload),
+            "event_msg" => {
+                if let Ok(event) = serde_json::from_str::<EventMsg>(payload) {
+                    self.event(event);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn compacted(&mut self, payload: &str) {
+        #[derive(serde::Deserialize)]
+        struct Compacted {
+            #[serde(default)]
+            message: String,
+            #[serde(default)]
+            replacement_history: Option<Vec<ResponseItem>>,
+        }
+        if let Ok(compacted) = serde_json::from_str::<Compacted>(payload) {
+            self.history = match compacted.replacement_history {
+                Some(items) => items.into_iter().filter(|i| *i != ResponseItem::Other).collect(),
+                None => vec![ResponseItem::text_message("user", None, compacted.message)],
+            };
+        }
+    }
+
+    fn event(&mut self, event: EventMsg) {
+        match event {
+            EventMsg::TaskStarted {
+                turn_id,
+                started_at,
+                ..
+            } => self.turns.push(Turn {
+                root_turn_id: Some(turn_id.clone()),
+                id: turn_id,
+                items: Vec::new(),
+                items_view: TurnItemsView::Full,
+                status: TurnStatus::InProgress,
+                error: None,
+                started_at,
+                completed_at: None,
+                duration_ms: None,
+            }),
+            EventMsg::ItemCompleted {
+                turn_id,
+                item,
+                started_at_ms,
+                completed_at_ms,
+                ..
+            } => {
+                let Some(kind) = thread_item_kind(item) else {
+                    return;
+                };
+                if self.preview.is_empty() {
+                    if let ThreadItemKind::UserMessage { content, .. } = &kind {
+                        self.preview = preview_of(content);
+                    }
+                }
+                if let Some(turn) = self.turns.iter_mut().rev().find(|t| t.id == turn_id) {
+                    turn.items.push(ThreadItem {
+                        kind,
+                        started_at_ms,
+                        completed_at_ms,
+                    });
+                }
+            }
+            EventMsg::TokenCount { info: Some(info) } => {
+                self.token_usage = Some(ThreadTokenUsage {
+                    total: info.total_token_usage.into(),
+                    last: info.last_token_usage.into(),
+                    model_context_window: info.model_context_window,
+                });
+            }
+            EventMsg::TaskComplete {
+                turn_id,
+                completed_at,
+                duration_ms,
+                error,
+                ..
+            } => {
+                if let Some(turn) = self.turns.iter_mut().rev().find(|t| t.id == turn_id) {
+                    turn.status = if error.is_some() {
+                        TurnStatus::Failed
+                    } else {
+                        TurnStatus::Completed
+                    };
+                    turn.error = error;
+                    turn.completed_at = completed_at;
+                    turn.duration_ms = duration_ms;
+                }
+            }
+            EventMsg::TurnAborted { turn_id, .. } => {
+                let turn = match &turn_id {
+                    Some(id) => self.turns.iter_mut().rev().find(|t| &t.id == id),
+                    None => self
+                        .turns
+                        .iter_mut()
+                        .rev()
+                        .find(|t| t.status == TurnStatus::InProgress),
+                };
+                if let Some(turn) = turn {
+                    turn.status = TurnStatus::Interrupted;
+                }
+            }
+            EventMsg::TokenCount { info: None } | EventMsg::Other => {}
+        }
+    }
+
+    fn finish(mut self) -> Option<LoadedRollout> {
+        for turn in &mut self.turns {
+            if turn.status == TurnStatus::InProgress {
+                turn.status = TurnStatus::Interrupted;
+            }
+        }
+        Some(LoadedRollout {
+            meta: self.meta?,
+            turns: self.turns,
+            history: self.history,
+            token_usage: self.token_usage,
+            last_context: self.last_context,
+            preview: self.preview,
+            next_ordinal: self.next_ordinal,
+        })
+    }
+}
+
+/// The wire item for a stored item.
+fn thread_item_kind(item: RolloutItem) -> Option<ThreadItemKind> {
+    Some(match item {
+        RolloutItem::UserMessage { id, content } => ThreadItemKind::UserMessage {
+            id,
+            client_id: None,
+            content,
+        },
+        RolloutItem::AgentMessage { id, content } => ThreadItemKind::AgentMessage {
+            id,
+            text: content
+                .into_iter()
+                .map(|AgentContent::Text { text }| text)
+                .collect(),
+            phase: None,
+        },
+        RolloutItem::Reasoning {
+            id,
+            summary_text,
+            raw_content,
+        } => ThreadItemKind::Reasoning {
+            id,
+            summary: summary_text,
+            content: raw_content,
+        },
+        RolloutItem::ContextCompaction { id } => ThreadItemKind::ContextCompaction { id },
+        RolloutItem::Other => return None,
+    })
+}
+
+/// The stored item for a wire item.
+pub(crate) fn rollout_item(kind: &ThreadItemKind) -> RolloutItem {
+    match kind.clone() {
+        ThreadItemKind::UserMessage { id, content, .. } => RolloutItem::UserMessage { id, content },
+        ThreadItemKind::AgentMessage { id, text, .. } => RolloutItem::AgentMessage {
+            id,
+            content: vec![AgentContent::Text { text }],
+        },
+        ThreadItemKind::Reasoning {
+            id,
+            summary,
+            content,
+        } => RolloutItem::Reasoning {
+            id,
+            summary_text: summary,
+            raw_content: content,
+        },
+        ThreadItemKind::ContextCompaction { id } => RolloutItem::ContextCompaction { id },
+    }
+}
+
+/// The text of a user message, for `preview`.
+pub(crate) fn preview_of(content: &[UserInput]) -> String {
+    content
+        .iter()
+        .filter_map(|input| match input {
+            UserInput::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,123 @@
+use std::io::Write;
+
+use pretty_assertions::assert_eq;
+use tern_protocol::v2::{ThreadItemKind, TurnStatus, UserInput};
+
+use super::*;
+
+fn meta(id: &str) -> SessionMeta {
+    SessionMeta {
+        id: id.into(),
+        session_id: Some(id.into()),
+        timestamp: "2026-11-21T05:50:31.853Z".into(),
+        cwd: "/w".into(),
+        originator: Some("tests".into()),
+        cli_version: Some("0.169.0".into()),
+        source: Some(serde_json::json!("vscode")),
+        model_provider: Some("mock".into()),
+        base_instructions: Some(BaseInstructions { text: "be good".into() }),
+        forked_from_id: None,
+    }
+}
+
+#[test]
+fn paths_follow_the_reference_layout() {
+    assert_eq!(
+        rollout_path(Path::new("/h"), "abc", 1_795_240_231_853),
+        PathBuf::from("/h/sessions/2026/11/21/rollout-2026-11-21T05-50-31-abc.jsonl")
+    );
+}
+
+#[test]
+fn a_written_rollout_reads_back_and_a_torn_last_line_is_skipped() {
+    let home = tempfile::tempdir().unwrap();
+    let path = rollout_path(home.path(), "t1", 0);
+    let mut writer = RolloutWriter::create(&path).unwrap();
+    writer.append("session_meta", &meta("t1")).unwrap();
+    writer
+        .append(
+            "event_msg",
+            &EventMsg::TaskStarted {
+                turn_id: "u1".into(),
+                started_at: Some(10),
+                model_context_window: None,
+            },
+        )
+        .unwrap();
+    let user = ThreadItemKind::UserMessage {
+        id: "i1".into(),
+        client_id: None,
+        content: vec![UserInput::Text {
+            text: "hello".into(),
+            text_elements: vec![],
+        }],
+    };
+    writer
+        .append(
+            "event_msg",
+            &EventMsg::ItemCompleted {
+                thread_id: Some("t1".into()),
+                turn_id: "u1".into(),
+                item: rollout_item(&user),
+                started_at_ms: Some(1),
+                completed_at_ms: Some(2),
+            },
+        )
+        .unwrap();
+    writer
+        .append("response_item", &crate::model::ResponseItem::text_message("user", None, "hello"))
+        .unwrap();
+    writer.sync().unwrap();
+    drop(writer);
+    // A crash mid-write leaves half a line.
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    file.write_all(br#"{"timestamp":"x","ordinal":4,"type":"event_msg","payload":{"type":"task_comp"#)
+        .unwrap();
+
+    assert_eq!(find_rollout(home.path(), "t1", false), Some(path.clone()));
+    let loaded = read_rollout(&path).unwrap();
+    assert_eq!(loaded.meta, meta("t1"));
+    assert_eq!(loaded.preview, "hello");
+    assert_eq!(loaded.next_ordinal, 4);
+    assert_eq!(loaded.history.len(), 1);
+    assert_eq!(loaded.turns.len(), 1);
+    // Never closed: the process died mid-turn.
+    assert_eq!(loaded.turns[0].status, TurnStatus::Interrupted);
+    assert_eq!(loaded.turns[0].items[0].kind, user);
+}
+
+#[test]
+fn a_reference_rollout_reads() {
+    // Lines shaped as the reference implementation writes them (unknown types and fields
+    // included); instructions abbreviated.
+    let text = concat!(
+        r#"{"timestamp":"2026-11-21T05:50:31.853Z","ordinal":0,"type":"session_meta","payload":{"account_scoped":true,"session_id":"s","id":"s","timestamp":"2026-11-21T05:50:31.532Z","cwd":"/tmp/w","runtime_workspace_roots":["/tmp/w"],"originator":"probe","cli_version":"0.169.0","source":"vscode","model_provider":"mock","base_instructions":{"text":"x","provenance":{"type":"model"}},"history_mode":"paginated","context_window":{"window_id":"w"}}}"#, "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.855Z","ordinal":1,"type":"event_msg","payload":{"type":"task_started","turn_id":"u","root_turn_id":"u","started_at":1795240231,"model_context_window":258400,"collaboration_mode_kind":"default"}}"#, "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.887Z","ordinal":4,"type":"world_state","payload":{"full":true}}"#, "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.895Z","ordinal":7,"type":"response_item","payload":{"type":"message","id":"msg_1","role":"user","content":[{"type":"input_text","text":"say hello"}],"internal_chat_message_metadata_passthrough":{"turn_id":"u"}},"metadata":{"history_sequence":3}}"#, "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.897Z","ordinal":8,"type":"event_msg","payload":{"type":"item_completed","thread_id":"s","turn_id":"u","item":{"type":"UserMessage","id":"i","content":[{"type":"text","text":"say hello","text_elements":[]}]},"started_at_ms":1,"completed_at_ms":1}}"#, "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.953Z","ordinal":9,"type":"event_msg","payload":{"type":"item_completed","thread_id":"s","turn_id":"u","item":{"type":"AgentMessage","id":"msg_mock1","content":[{"type":"Text","text":"Hello, world!"}]},"started_at_ms":2,"completed_at_ms":3}}"#, "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.956Z","ordinal":12,"type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":1200,"cached_input_tokens":200,"cache_write_input_tokens":0,"output_tokens":30,"reasoning_output_tokens":0,"total_tokens":1230},"last_token_usage":{"input_tokens":1200,"cached_input_tokens":200,"cache_write_input_tokens":0,"output_tokens":30,"reasoning_output_tokens":0,"total_tokens":1230},"last_usage_includes_reasoning":false,"model_context_window":258400},"rate_limits":{"limit_id":"codex"}}}"#, "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.958Z","ordinal":13,"type":"event_msg","payload":{"type":"task_complete","root_turn_id":"u","turn_id":"u","last_agent_message":"Hello, world!","started_at":1795240231,"completed_at":1795240231,"duration_ms":106,"time_to_first_token_ms":100}}"#, "\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let loaded = read_rollout(&path).unwrap();
+    assert_eq!(loaded.meta.id, "s");
+    assert_eq!(loaded.next_ordinal, 14);
+    assert_eq!(loaded.turns.len(), 1);
+    let turn = &loaded.turns[0];
+    assert_eq!((turn.status, turn.duration_ms), (TurnStatus::Completed, Some(106)));
+    assert_eq!(turn.items.len(), 2);
+    assert_eq!(
+        turn.items[1].kind,
+        ThreadItemKind::AgentMessage {
+            id: "msg_mock1".into(),
+            text: "Hello, world!".into(),
+            phase: None
+        }
+    );
+    assert_eq!(loaded.token_usage.unwrap().total.total_tokens, 1230);
+    assert_eq!(loaded.history.len(), 1);
+}
