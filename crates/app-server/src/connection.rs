@@ -44,7 +44,7 @@ use tracing::Instrument;
 use crate::ctx::ServerCtx;
 use crate::error;
 use crate::outgoing::{Outbound, write_loop};
-use crate::router;
+use crate::router::{self, After, Reply, RequestCtx};
 use crate::transport::lines::{Frame, LineReader, MAX_LINE_BYTES};
 
 /// Decoded messages waiting for the processor.
@@ -60,6 +60,10 @@ pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// What the handshake negotiated.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
+    /// `clientInfo.name`.
+    pub(crate) client_name: String,
+    /// The `userAgent` answered to `initialize`.
+    pub(crate) user_agent: String,
     pub(crate) experimental_api: bool,
     pub(crate) opt_out_notification_methods: HashSet<String>,
     /// Whether the client answers `attestation/generate`; read once attestation lands.
@@ -68,8 +72,14 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(capabilities: InitializeCapabilities) -> Self {
+    pub(crate) fn new(
+        client_name: String,
+        user_agent: String,
+        capabilities: InitializeCapabilities,
+    ) -> Self {
         Self {
+            client_name,
+            user_agent,
             experimental_api: capabilities.experimental_api,
             opt_out_notification_methods: capabilities
                 .opt_out_notification_methods
@@ -331,12 +341,20 @@ impl Processor {
             }
             return;
         }
-        let experimental_api = match self.check_gates(&decoded) {
-            Ok(experimental_api) => experimental_api,
+        let session = match self.check_gates(&decoded) {
+            Ok(session) => session,
             Err(error) => {
                 self.outbound.respond(id, Err(error), Some(budget)).await;
                 return;
             }
+        };
+        let req = RequestCtx {
+            server: Arc::clone(&self.ctx),
+            connection_id: self.connection_id,
+            outbound: self.outbound.clone(),
+            experimental_api: session.experimental_api,
+            client_name: session.client_name.clone(),
+            user_agent: session.user_agent.clone(),
         };
         // Waiting here is the backpressure: the inbound queue fills behind us.
         let Ok(permit) = Arc::clone(permits).acquire_owned().await else {
@@ -348,20 +366,20 @@ impl Processor {
             request_id = %id,
             method = decoded.method(),
         );
-        let (ctx, outbound) = (Arc::clone(&self.ctx), self.outbound.clone());
+        let outbound = self.outbound.clone();
         in_flight.spawn(
             async move {
                 let _permit = permit;
-                let result = run_isolated(ctx, decoded, experimental_api).await;
-                outbound.respond(id, result, Some(budget)).await;
+                let reply = run_isolated(req, decoded).await;
+                outbound.respond(id, reply.result, Some(budget)).await;
+                reply.after.run(&outbound).await;
             }
             .instrument(span),
         );
     }
 
-    /// The handshake gate, then the experimental gate; returns whether the connection
-    /// negotiated the experimental API.
-    fn check_gates(&self, request: &ClientRequest) -> Result<bool, RpcError> {
+    /// The handshake gate, then the experimental gate; returns the session.
+    fn check_gates(&self, request: &ClientRequest) -> Result<&Session, RpcError> {
         let Some(session) = self.state.session() else {
             return Err(error::not_initialized());
         };
@@ -370,26 +388,25 @@ impl Processor {
                 return Err(error::experimental_required(descriptor));
             }
         }
-        Ok(session.experimental_api)
+        Ok(session)
     }
 }
 
 /// Runs a request's handler in a task of its own, so that a panic there is answered with
 /// `-32603` and takes nothing else down. Aborting the caller aborts the handler too.
-async fn run_isolated(
-    ctx: Arc<ServerCtx>,
-    request: ClientRequest,
-    experimental_api: bool,
-) -> Result<Box<RawValue>, RpcError> {
+async fn run_isolated(req: RequestCtx, request: ClientRequest) -> Reply {
     let method = request.method();
     let mut task = AbortOnDrop(tokio::spawn(
-        router::dispatch(ctx, request, experimental_api).in_current_span(),
+        router::dispatch(req, request).in_current_span(),
     ));
     match (&mut task.0).await {
-        Ok(result) => result,
+        Ok(reply) => reply,
         Err(err) => {
             tracing::error!(%method, error = %err, "request handler panicked");
-            Err(error::internal(method))
+            Reply {
+                result: Err(error::internal(method)),
+                after: After::Nothing,
+            }
         }
     }
 }

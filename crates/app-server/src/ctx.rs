@@ -1,9 +1,12 @@
 //! State shared by every connection of one server.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tern_core::config::LoadedConfig;
+use tern_core::thread::ThreadManager;
 
+use crate::events::{Subscriptions, deliver};
 use crate::fault::Faults;
 use crate::handlers::initialize::platform;
 use tern_protocol::v2::{AbsolutePathBuf, ConfigWarningNotification};
@@ -18,6 +21,10 @@ pub struct ServerCtx {
     /// The platform part of `userAgent`, e.g. `debian 12; x86_64`, read once.
     pub(crate) platform: String,
     pub(crate) stats: Stats,
+    /// The loaded threads.
+    pub(crate) threads: Arc<ThreadManager>,
+    /// Which connections follow which threads.
+    pub(crate) subscriptions: Arc<Subscriptions>,
     /// Debug builds only: faults injected into handlers (`TERN_DEBUG_FAULT`).
     pub(crate) faults: Faults,
 }
@@ -46,16 +53,30 @@ impl Drop for InFlightGuard<'_> {
     }
 }
 
+/// Thread events waiting for delivery to connections.
+const EVENT_QUEUE_CAPACITY: usize = 1024;
+
 impl ServerCtx {
-    /// Builds the server state from the resolved home and loaded config.
-    pub fn new(home: AbsolutePathBuf, config: &LoadedConfig) -> Self {
-        Self {
+    /// Builds the server state from the resolved home and loaded config, and starts the task
+    /// that delivers thread events. Must run inside the async runtime.
+    pub fn start(home: AbsolutePathBuf, config: &LoadedConfig) -> Arc<Self> {
+        let (events_tx, events_rx) = tokio::sync::mpsc::channel(EVENT_QUEUE_CAPACITY);
+        let threads = Arc::new(ThreadManager::new(
+            home.as_path().to_owned(),
+            Arc::new(config.config.clone()),
+            events_tx,
+        ));
+        let subscriptions = Arc::new(Subscriptions::default());
+        tokio::spawn(deliver(Arc::clone(&subscriptions), events_rx));
+        Arc::new(Self {
             home,
             config_warning: unknown_keys_warning(config),
             platform: platform(),
             stats: Stats::default(),
+            threads,
+            subscriptions,
             faults: Faults::from_env(),
-        }
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! consistent. Codes and wire messages that clients match on (`Not initialized`, `Already
 //! initialized`, the experimental gate) are the reference implementation's.
 
+use tern_core::CoreError;
 use tern_protocol::experimental::gate_message;
 use tern_protocol::jsonrpc::{RpcError, error_code};
 
@@ -40,4 +41,26 @@ pub(crate) fn line_too_long(length: usize) -> RpcError {
 /// A failure on our side while handling `method`; the cause is logged, not sent.
 pub(crate) fn internal(method: &str) -> RpcError {
     RpcError::internal(format!("internal error while handling `{method}`"))
+}
+
+/// The answer for a failed thread or turn operation. Wording follows the reference where
+/// clients may match on it (`thread not found: <id>`).
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "called as `.map_err(error::core)`"
+)]
+pub(crate) fn core(err: CoreError) -> RpcError {
+    match &err {
+        CoreError::InvalidThreadId { .. }
+        | CoreError::ThreadNotFound { .. }
+        | CoreError::ThreadNotLoaded { .. }
+        | CoreError::TurnNotActive { .. } => RpcError::invalid_request(err.to_string()),
+        CoreError::InvalidCwd { .. }
+        | CoreError::UnknownProvider { .. }
+        | CoreError::EmptyInput => RpcError::new(error_code::INVALID_PARAMS, err.to_string()),
+        CoreError::Io { .. } => {
+            tracing::error!(error = %err, "thread operation failed");
+            RpcError::internal(format!("internal error: {err}"))
+        }
+    }
 }

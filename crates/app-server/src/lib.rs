@@ -10,6 +10,7 @@
 mod connection;
 mod ctx;
 mod error;
+mod events;
 mod fault;
 mod handlers;
 mod outgoing;

@@ -52,6 +52,12 @@ impl Outbound {
         (Self { tx }, rx)
     }
 
+    /// A handle that does not keep the connection open: once the connection's own handles
+    /// are gone, the writer finishes even if subscriptions still hold weak ones.
+    pub(crate) fn downgrade(&self) -> WeakOutbound {
+        WeakOutbound(self.tx.downgrade())
+    }
+
     /// Queues a message. A closed connection swallows it: nobody is left to read it.
     async fn send(&self, message: Outgoing) {
         if self.tx.send(message).await.is_err() {
@@ -101,6 +107,17 @@ impl Outbound {
             emitted_at_ms,
         })
         .await;
+    }
+}
+
+/// A weak [`Outbound`], for subscriptions.
+#[derive(Debug, Clone)]
+pub(crate) struct WeakOutbound(mpsc::WeakSender<Outgoing>);
+
+impl WeakOutbound {
+    /// The connection's handle, while it is open.
+    pub(crate) fn upgrade(&self) -> Option<Outbound> {
+        self.0.upgrade().map(|tx| Outbound { tx })
     }
 }
 
@@ -215,7 +232,11 @@ mod tests {
         let state = ConnectionState::default();
         assert_eq!(encoded(&state, warning()), None);
 
-        state.initialize(Session::new(InitializeCapabilities::default()));
+        state.initialize(Session::new(
+            "c".into(),
+            "ua".into(),
+            InitializeCapabilities::default(),
+        ));
         assert_eq!(
             encoded(&state, warning()).as_deref(),
             Some(
@@ -224,10 +245,14 @@ mod tests {
         );
 
         let opted_out = ConnectionState::default();
-        opted_out.initialize(Session::new(InitializeCapabilities {
-            opt_out_notification_methods: Some(vec!["configWarning".into()]),
-            ..InitializeCapabilities::default()
-        }));
+        opted_out.initialize(Session::new(
+            "c".into(),
+            "ua".into(),
+            InitializeCapabilities {
+                opt_out_notification_methods: Some(vec!["configWarning".into()]),
+                ..InitializeCapabilities::default()
+            },
+        ));
         assert_eq!(encoded(&opted_out, warning()), None);
     }
 

@@ -2,20 +2,63 @@
 //!
 //! [`dispatch`] matches every [`ClientRequest`] variant with no catch-all arm, so a method added
 //! to the protocol table does not compile until it has a handler here. Handlers return typed
-//! responses; [`respond`] ties each to its method's response type and serializes it.
+//! responses; [`respond`] ties each to its method's response type and serializes it. What must
+//! happen only after the answer is on its way (a `thread/started`, a turn's events) travels
+//! back as [`After`].
 
 use std::sync::Arc;
 
 use serde_json::value::RawValue;
+use tern_core::thread::AfterResponse;
 use tern_protocol::experimental::ExperimentalApi;
 use tern_protocol::jsonrpc::RpcError;
-use tern_protocol::v2::InitializeParams;
+use tern_protocol::v2::{InitializeParams, ThreadStartedNotification};
 use tern_protocol::{ClientRequest, Method, ServerNotification, client};
 
 use crate::connection::ConnectionState;
 use crate::ctx::ServerCtx;
 use crate::outgoing::Outbound;
 use crate::{error, handlers};
+
+/// Who is asking, for handlers that need more than params.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestCtx {
+    pub(crate) server: Arc<ServerCtx>,
+    pub(crate) connection_id: u64,
+    pub(crate) outbound: Outbound,
+    pub(crate) experimental_api: bool,
+    /// `clientInfo.name`: the originator of threads and model requests.
+    pub(crate) client_name: String,
+    /// The `userAgent` of the handshake, sent to model providers.
+    pub(crate) user_agent: String,
+}
+
+/// What to do once the answer is queued.
+#[derive(Debug)]
+pub(crate) enum After {
+    Nothing,
+    /// Let a thread's held events go.
+    Release(AfterResponse),
+    /// Send a notification to this connection.
+    Notify(ServerNotification),
+}
+
+impl After {
+    /// Runs it on `outbound`.
+    pub(crate) async fn run(self, outbound: &Outbound) {
+        match self {
+            Self::Nothing => {}
+            Self::Release(gate) => gate.release(),
+            Self::Notify(notification) => outbound.notify(notification).await,
+        }
+    }
+}
+
+/// A handler's answer and what follows it.
+pub(crate) struct Reply {
+    pub(crate) result: Result<Box<RawValue>, RpcError>,
+    pub(crate) after: After,
+}
 
 /// Serializes a handler's typed result as the `result` of method `M`, without experimental
 /// fields unless the connection negotiated them.
@@ -31,6 +74,31 @@ fn respond<M: Method>(
         tracing::error!(method = M::NAME, error = %err, "cannot serialize a response");
         error::internal(M::NAME)
     })
+}
+
+/// A reply with nothing after it.
+fn reply<M: Method>(result: Result<M::Response, RpcError>, experimental_api: bool) -> Reply {
+    Reply {
+        result: respond::<M>(result, experimental_api),
+        after: After::Nothing,
+    }
+}
+
+/// A reply whose handler also returned what follows it.
+fn reply_then<M: Method>(
+    result: Result<(M::Response, After), RpcError>,
+    experimental_api: bool,
+) -> Reply {
+    match result {
+        Ok((response, after)) => Reply {
+            result: respond::<M>(Ok(response), experimental_api),
+            after,
+        },
+        Err(error) => Reply {
+            result: Err(error),
+            after: After::Nothing,
+        },
+    }
 }
 
 /// `initialize`, which the connection runs inline (not in a task of its own) so the requests
@@ -55,26 +123,55 @@ pub(crate) async fn after_initialize(ctx: &ServerCtx, outbound: &Outbound) {
 }
 
 /// Runs one request (other than `initialize`) to completion.
-pub(crate) async fn dispatch(
-    ctx: Arc<ServerCtx>,
-    request: ClientRequest,
-    experimental_api: bool,
-) -> Result<Box<RawValue>, RpcError> {
-    let _in_flight = ctx.stats.request_started();
-    ctx.faults.inject(request.method()).await;
+pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
+    let _in_flight = req.server.stats.request_started();
+    req.server.faults.inject(request.method()).await;
+    let experimental = req.experimental_api;
     match request {
         ClientRequest::Initialize(_) => {
             // The connection runs every `initialize` inline, before dispatching anything.
             tracing::error!("`initialize` reached the router");
-            Err(error::internal("initialize"))
+            reply::<client::Initialize>(Err(error::internal("initialize")), experimental)
         }
-        ClientRequest::ServerDiagnostics(params) => respond::<client::ServerDiagnostics>(
-            Ok(handlers::diagnostics::server_diagnostics(&ctx, params)),
-            experimental_api,
+        ClientRequest::ThreadStart(params) => {
+            let result = handlers::thread::thread_start(&req, params).map(|response| {
+                let started = ServerNotification::ThreadStarted(ThreadStartedNotification {
+                    thread: Box::new(response.thread.clone()),
+                });
+                (response, After::Notify(started))
+            });
+            reply_then::<client::ThreadStart>(result, experimental)
+        }
+        ClientRequest::ThreadRead(params) => reply::<client::ThreadRead>(
+            handlers::thread::thread_read(&req, params).await,
+            experimental,
         ),
-        ClientRequest::MockExperimentalMethod(params) => respond::<client::MockExperimentalMethod>(
+        ClientRequest::ThreadLoadedList(params) => reply::<client::ThreadLoadedList>(
+            Ok(handlers::thread::thread_loaded_list(&req, &params)),
+            experimental,
+        ),
+        ClientRequest::TurnStart(params) => {
+            let result = handlers::turn::turn_start(&req, params)
+                .await
+                .map(|(response, gate)| (response, After::Release(gate)));
+            reply_then::<client::TurnStart>(result, experimental)
+        }
+        ClientRequest::TurnInterrupt(params) => {
+            let result = handlers::turn::turn_interrupt(&req, params)
+                .await
+                .map(|(response, gate)| (response, After::Release(gate)));
+            reply_then::<client::TurnInterrupt>(result, experimental)
+        }
+        ClientRequest::ServerDiagnostics(params) => reply::<client::ServerDiagnostics>(
+            Ok(handlers::diagnostics::server_diagnostics(
+                &req.server,
+                params,
+            )),
+            experimental,
+        ),
+        ClientRequest::MockExperimentalMethod(params) => reply::<client::MockExperimentalMethod>(
             Ok(handlers::mock::experimental_method(params)),
-            experimental_api,
+            experimental,
         ),
     }
 }

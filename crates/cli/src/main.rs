@@ -3,7 +3,6 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -151,16 +150,15 @@ fn app_server(listen: &str, config_args: &ConfigArgs) -> anyhow::Result<()> {
         tracing::warn!(%key, "ignoring unrecognized config key");
     }
     let home = AbsolutePathBuf::try_from(home)?;
-    let ctx = Arc::new(ServerCtx::new(home, &config));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let result = runtime.block_on(tern_app_server::transport::stdio::serve_stdio(
-        ctx,
-        shutdown_signal(),
-    ));
+    let result = runtime.block_on(async {
+        let ctx = ServerCtx::start(home, &config);
+        tern_app_server::transport::stdio::serve_stdio(ctx, shutdown_signal()).await
+    });
     // A read of stdin may still be parked on a blocking thread; everything has been flushed, so
     // do not wait for it.
     runtime.shutdown_timeout(Duration::from_millis(50));

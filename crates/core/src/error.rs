@@ -46,3 +46,36 @@ fn source_suffix(file: Option<&PathBuf>) -> String {
     file.map(|path| format!(" in {}", path.display()))
         .unwrap_or_default()
 }
+
+/// Why a thread or turn operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The id is not a UUID.
+    #[error("invalid thread id: {reason}")]
+    InvalidThreadId { reason: String },
+    /// No thread with this id is loaded or on disk.
+    #[error("thread not found: {thread_id}")]
+    ThreadNotFound { thread_id: String },
+    /// The thread exists on disk but is not loaded.
+    #[error("thread not loaded: {thread_id}")]
+    ThreadNotLoaded { thread_id: String },
+    /// A working directory that cannot be used.
+    #[error("invalid cwd `{path}`: {reason}")]
+    InvalidCwd { path: String, reason: String },
+    /// A provider id that is not configured.
+    #[error("unknown model provider `{provider}`")]
+    UnknownProvider { provider: String },
+    /// `turn/interrupt` for a turn that is not running.
+    #[error("no active turn `{turn_id}` on thread {thread_id}")]
+    TurnNotActive { thread_id: String, turn_id: String },
+    /// A turn needs input.
+    #[error("input must not be empty")]
+    EmptyInput,
+    /// Reading or writing thread state failed.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -21,6 +21,7 @@ mod error;
 pub mod model;
 pub mod prompt;
 pub mod rollout;
+pub mod thread;
 pub mod time;
 
-pub use error::ConfigError;
+pub use error::{ConfigError, CoreError};

@@ -68,7 +68,13 @@ mod tests {
     #[test]
     fn formats_utc_timestamps() {
         assert_eq!(Utc::from_ms(0).iso8601(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(Utc::from_ms(1_795_240_231_853).iso8601(), "2026-11-21T05:50:31.853Z");
-        assert_eq!(Utc::from_ms(951_782_400_000).iso8601(), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            Utc::from_ms(1_795_240_231_853).iso8601(),
+            "2026-11-21T05:50:31.853Z"
+        );
+        assert_eq!(
+            Utc::from_ms(951_782_400_000).iso8601(),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 }

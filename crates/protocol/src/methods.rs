@@ -24,8 +24,16 @@ use ts_rs::TS;
 use crate::experimental::ExperimentalApi;
 use crate::jsonrpc::{RpcError, error_code};
 use crate::v2::{
-    ConfigWarningNotification, InitializeParams, InitializeResponse, MockExperimentalMethodParams,
-    MockExperimentalMethodResponse, ServerDiagnosticsParams, ServerDiagnosticsResponse,
+    AgentMessageDeltaNotification, ConfigWarningNotification, ErrorNotification, InitializeParams,
+    InitializeResponse, ItemCompletedNotification, ItemStartedNotification,
+    MockExperimentalMethodParams, MockExperimentalMethodResponse,
+    ReasoningSummaryPartAddedNotification, ReasoningSummaryTextDeltaNotification,
+    ReasoningTextDeltaNotification, ServerDiagnosticsParams, ServerDiagnosticsResponse,
+    ThreadLoadedListParams, ThreadLoadedListResponse, ThreadReadParams, ThreadReadResponse,
+    ThreadStartParams, ThreadStartResponse, ThreadStartedNotification,
+    ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification,
+    TurnCompletedNotification, TurnInterruptParams, TurnInterruptResponse, TurnStartParams,
+    TurnStartResponse, TurnStartedNotification,
 };
 
 /// Whether a method (or field) is part of the stable API or needs `experimentalApi`.
@@ -285,6 +293,26 @@ client_requests! {
     Initialize => "initialize" (Stable) {
         params: InitializeParams, response: InitializeResponse
     },
+    /// Starts a thread; `thread/started` follows the result.
+    ThreadStart => "thread/start" (Stable) {
+        params: ThreadStartParams, response: ThreadStartResponse
+    },
+    /// Reads a thread, loaded or on disk, optionally with its turns.
+    ThreadRead => "thread/read" (Stable) {
+        params: ThreadReadParams, response: ThreadReadResponse
+    },
+    /// Lists the ids of the threads loaded in memory.
+    ThreadLoadedList => "thread/loaded/list" (Stable) {
+        params: ThreadLoadedListParams, response: ThreadLoadedListResponse
+    },
+    /// Starts a turn on a thread; its items stream as notifications.
+    TurnStart => "turn/start" (Stable) {
+        params: TurnStartParams, response: TurnStartResponse
+    },
+    /// Interrupts the running turn; it completes as `interrupted`.
+    TurnInterrupt => "turn/interrupt" (Stable) {
+        params: TurnInterruptParams, response: TurnInterruptResponse
+    },
     /// Reads content-free, process-local diagnostics.
     ServerDiagnostics => "server/diagnostics" (Experimental) {
         params: ServerDiagnosticsParams, response: ServerDiagnosticsResponse
@@ -296,6 +324,30 @@ client_requests! {
 }
 
 server_notifications! {
+    /// A turn hit an error; `willRetry` says whether it tries again.
+    Error => "error" (Stable) (ErrorNotification),
+    /// A thread was started or forked.
+    ThreadStarted => "thread/started" (Stable) (ThreadStartedNotification),
+    /// A thread's status changed.
+    ThreadStatusChanged => "thread/status/changed" (Stable) (ThreadStatusChangedNotification),
+    /// A thread's token usage changed.
+    ThreadTokenUsageUpdated => "thread/tokenUsage/updated" (Stable) (ThreadTokenUsageUpdatedNotification),
+    /// A turn started.
+    TurnStarted => "turn/started" (Stable) (TurnStartedNotification),
+    /// A turn ended: completed, interrupted or failed.
+    TurnCompleted => "turn/completed" (Stable) (TurnCompletedNotification),
+    /// An item started.
+    ItemStarted => "item/started" (Stable) (ItemStartedNotification),
+    /// An item completed.
+    ItemCompleted => "item/completed" (Stable) (ItemCompletedNotification),
+    /// More text of an agent message.
+    AgentMessageDelta => "item/agentMessage/delta" (Stable) (AgentMessageDeltaNotification),
+    /// More text of a reasoning summary part.
+    ReasoningSummaryTextDelta => "item/reasoning/summaryTextDelta" (Stable) (ReasoningSummaryTextDeltaNotification),
+    /// A reasoning summary part began.
+    ReasoningSummaryPartAdded => "item/reasoning/summaryPartAdded" (Stable) (ReasoningSummaryPartAddedNotification),
+    /// More raw reasoning text.
+    ReasoningTextDelta => "item/reasoning/textDelta" (Stable) (ReasoningTextDeltaNotification),
     /// A problem in the user's configuration that did not stop the server.
     ConfigWarning => "configWarning" (Stable) (ConfigWarningNotification),
 }

@@ -6,6 +6,10 @@
 //!    property upstream requires exists in ours, and our enum values are upstream's.
 
 #![allow(clippy::unwrap_used, reason = "a failed conversion fails the test")]
+#![allow(
+    clippy::too_many_lines,
+    reason = "sample tables are data, one entry per line"
+)]
 
 use std::collections::BTreeSet;
 
@@ -13,10 +17,21 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tern_protocol::export::schema_definitions;
 use tern_protocol::v2::{
-    AbsolutePathBuf, ClientInfo, ConfigWarningNotification, InitializeCapabilities,
-    InitializeParams, InitializeResponse, MockExperimentalMethodParams,
-    MockExperimentalMethodResponse, ServerDiagnosticsGauge, ServerDiagnosticsParams,
-    ServerDiagnosticsProcess, ServerDiagnosticsResponse, TextPosition, TextRange,
+    AbsolutePathBuf, AgentMessageDeltaNotification, ApprovalsReviewer, AskForApproval, ByteRange,
+    ClientInfo, CodexErrorInfo, ConfigWarningNotification, ErrorNotification, GitInfo, ImageDetail,
+    InitializeCapabilities, InitializeParams, InitializeResponse, ItemCompletedNotification,
+    ItemStartedNotification, MessagePhase, MockExperimentalMethodParams,
+    MockExperimentalMethodResponse, ReasoningSummary, ReasoningSummaryPartAddedNotification,
+    ReasoningSummaryTextDeltaNotification, ReasoningTextDeltaNotification, SandboxMode,
+    SandboxPolicy, ServerDiagnosticsGauge, ServerDiagnosticsParams, ServerDiagnosticsProcess,
+    ServerDiagnosticsResponse, SessionSource, TextElement, TextPosition, TextRange, Thread,
+    ThreadActiveFlag, ThreadHistoryMode, ThreadItem, ThreadItemKind, ThreadLoadedListParams,
+    ThreadLoadedListResponse, ThreadReadParams, ThreadReadResponse, ThreadStartParams,
+    ThreadStartResponse, ThreadStartedNotification, ThreadStatus, ThreadStatusChangedNotification,
+    ThreadTokenUsage, ThreadTokenUsageUpdatedNotification, TokenUsageBreakdown, Turn,
+    TurnCompletedNotification, TurnError, TurnInterruptParams, TurnInterruptResponse,
+    TurnItemsView, TurnStartParams, TurnStartResponse, TurnStartedNotification, TurnStatus,
+    UserInput,
 };
 use tern_protocol::{NotificationEnvelope, ServerNotification};
 use tern_test_support::schema::UpstreamSchema;
@@ -130,11 +145,397 @@ fn samples() -> Vec<(&'static str, Value)> {
     ]
 }
 
+const THREAD_ID: &str = "01a1fca8-0267-7d71-ba9f-4527772fea78";
+const TURN_ID: &str = "01a1fca8-03aa-7092-bf0a-9d903416e36e";
+
+fn user_input() -> Vec<UserInput> {
+    vec![
+        UserInput::Text {
+            text: "say hello".into(),
+            text_elements: vec![TextElement {
+                byte_range: ByteRange { start: 0, end: 3 },
+                placeholder: Some("say".into()),
+            }],
+        },
+        UserInput::Image {
+            url: "data:image/png;base64,AAAA".into(),
+            detail: Some(ImageDetail::High),
+        },
+        UserInput::LocalImage {
+            path: "/tmp/a.png".into(),
+            detail: None,
+        },
+    ]
+}
+
+fn items() -> Vec<ThreadItem> {
+    let at = |kind| ThreadItem {
+        kind,
+        started_at_ms: Some(1_795_240_231_897),
+        completed_at_ms: Some(1_795_240_231_953),
+    };
+    vec![
+        at(ThreadItemKind::UserMessage {
+            id: "u1".into(),
+            client_id: Some("c1".into()),
+            content: user_input(),
+        }),
+        at(ThreadItemKind::Reasoning {
+            id: "rs_1".into(),
+            summary: vec!["Thinking".into()],
+            content: vec![],
+        }),
+        at(ThreadItemKind::AgentMessage {
+            id: "msg_1".into(),
+            text: "Hello".into(),
+            phase: Some(MessagePhase::FinalAnswer),
+        }),
+        at(ThreadItemKind::ContextCompaction { id: "c1".into() }),
+    ]
+}
+
+fn turn(status: TurnStatus) -> Turn {
+    Turn {
+        id: TURN_ID.into(),
+        root_turn_id: Some(TURN_ID.into()),
+        items: items(),
+        items_view: TurnItemsView::Full,
+        status,
+        error: (status == TurnStatus::Failed).then(|| TurnError {
+            message: "boom".into(),
+            codex_error_info: Some(CodexErrorInfo::ResponseStreamDisconnected {
+                http_status_code: None,
+            }),
+            additional_details: None,
+        }),
+        started_at: Some(1_795_240_231),
+        completed_at: Some(1_795_240_232),
+        duration_ms: Some(106),
+    }
+}
+
+fn thread() -> Thread {
+    Thread {
+        id: THREAD_ID.into(),
+        session_id: THREAD_ID.into(),
+        forked_from_id: None,
+        parent_thread_id: None,
+        preview: "say hello".into(),
+        ephemeral: false,
+        project_id: None,
+        history_mode: ThreadHistoryMode::Paginated,
+        model_provider: "mock".into(),
+        model: Some("mock-model".into()),
+        reasoning_effort: Some("high".into()),
+        created_at: 1_795_240_231,
+        updated_at: 1_795_240_232,
+        recency_at: Some(1_795_240_232),
+        status: ThreadStatus::Active {
+            active_flags: vec![ThreadActiveFlag::WaitingOnApproval],
+        },
+        path: Some("/h/sessions/2026/11/21/rollout-x.jsonl".into()),
+        cwd: AbsolutePathBuf::try_from(std::path::PathBuf::from("/w")).unwrap(),
+        cli_version: "0.169.0".into(),
+        originator: Some("codex_vscode".into()),
+        source: SessionSource::Vscode,
+        thread_source: None,
+        agent_nickname: None,
+        agent_role: None,
+        git_info: Some(GitInfo {
+            sha: Some("abc".into()),
+            branch: Some("main".into()),
+            origin_url: None,
+        }),
+        name: Some("named".into()),
+        turns: vec![turn(TurnStatus::Completed), turn(TurnStatus::Failed)],
+    }
+}
+
+fn usage() -> ThreadTokenUsage {
+    let breakdown = TokenUsageBreakdown {
+        total_tokens: 12,
+        input_tokens: 10,
+        cached_input_tokens: 2,
+        cache_write_input_tokens: 0,
+        output_tokens: 2,
+        reasoning_output_tokens: 1,
+    };
+    ThreadTokenUsage {
+        total: breakdown,
+        last: breakdown,
+        model_context_window: Some(258_400),
+    }
+}
+
+/// Samples of the thread and turn types.
+fn thread_samples() -> Vec<(&'static str, Value)> {
+    let workspace = SandboxPolicy::WorkspaceWrite {
+        writable_roots: vec![AbsolutePathBuf::try_from(std::path::PathBuf::from("/w")).unwrap()],
+        network_access: true,
+        exclude_tmpdir_env_var: false,
+        exclude_slash_tmp: true,
+    };
+    let mut samples = vec![
+        ("Thread", value(thread())),
+        ("Turn", value(turn(TurnStatus::Interrupted))),
+        ("ThreadItem", value(&items()[0])),
+        ("UserInput", value(&user_input()[2])),
+        (
+            "TextElement",
+            value(TextElement {
+                byte_range: ByteRange { start: 1, end: 2 },
+                placeholder: None,
+            }),
+        ),
+        ("ByteRange", json!({"start": 0, "end": 4})),
+        ("ImageDetail", value(ImageDetail::Original)),
+        ("MessagePhase", value(MessagePhase::Commentary)),
+        (
+            "GitInfo",
+            value(GitInfo {
+                sha: None,
+                branch: None,
+                origin_url: Some("git@x".into()),
+            }),
+        ),
+        ("SessionSource", value(SessionSource::AppServer)),
+        ("ThreadHistoryMode", value(ThreadHistoryMode::Legacy)),
+        (
+            "ThreadActiveFlag",
+            value(ThreadActiveFlag::WaitingOnUserInput),
+        ),
+        ("ThreadStatus", value(ThreadStatus::NotLoaded)),
+        ("ThreadStatus", value(ThreadStatus::SystemError)),
+        ("TurnStatus", value(TurnStatus::InProgress)),
+        ("TurnItemsView", value(TurnItemsView::Summary)),
+        ("TurnError", value(turn(TurnStatus::Failed).error)),
+        ("CodexErrorInfo", value(CodexErrorInfo::InternalServerError)),
+        (
+            "CodexErrorInfo",
+            value(CodexErrorInfo::HttpConnectionFailed {
+                http_status_code: Some(401),
+            }),
+        ),
+        (
+            "CodexErrorInfo",
+            value(CodexErrorInfo::ResponseTooManyFailedAttempts {
+                http_status_code: Some(429),
+            }),
+        ),
+        ("TokenUsageBreakdown", value(usage().last)),
+        ("ThreadTokenUsage", value(usage())),
+        ("AskForApproval", value(AskForApproval::OnRequest)),
+        ("SandboxMode", value(SandboxMode::WorkspaceWrite)),
+        ("SandboxPolicy", value(&workspace)),
+        (
+            "SandboxPolicy",
+            value(SandboxPolicy::ReadOnly {
+                network_access: false,
+            }),
+        ),
+        ("SandboxPolicy", value(SandboxPolicy::DangerFullAccess)),
+        ("ApprovalsReviewer", value(ApprovalsReviewer::User)),
+        ("ReasoningSummary", value(ReasoningSummary::Detailed)),
+        (
+            "ThreadStartParams",
+            value(ThreadStartParams {
+                model: Some("m".into()),
+                model_provider: Some("mock".into()),
+                cwd: Some("/w".into()),
+                approval_policy: Some(AskForApproval::Never),
+                sandbox: Some(SandboxMode::ReadOnly),
+                base_instructions: Some("b".into()),
+                developer_instructions: Some("d".into()),
+                config: None,
+                ephemeral: Some(true),
+            }),
+        ),
+        (
+            "ThreadStartResponse",
+            value(ThreadStartResponse {
+                thread: thread(),
+                model: "m".into(),
+                model_provider: "mock".into(),
+                service_tier: None,
+                cwd: AbsolutePathBuf::try_from(std::path::PathBuf::from("/w")).unwrap(),
+                instruction_sources: vec![],
+                approval_policy: AskForApproval::Untrusted,
+                approvals_reviewer: ApprovalsReviewer::User,
+                sandbox: workspace.clone(),
+                reasoning_effort: None,
+            }),
+        ),
+        (
+            "ThreadReadParams",
+            value(ThreadReadParams {
+                thread_id: THREAD_ID.into(),
+                include_turns: true,
+            }),
+        ),
+        (
+            "ThreadReadResponse",
+            value(ThreadReadResponse { thread: thread() }),
+        ),
+        (
+            "ThreadLoadedListParams",
+            value(ThreadLoadedListParams {
+                cursor: Some("x".into()),
+                limit: Some(5),
+            }),
+        ),
+        (
+            "ThreadLoadedListResponse",
+            value(ThreadLoadedListResponse {
+                data: vec![THREAD_ID.into()],
+                next_cursor: None,
+            }),
+        ),
+        (
+            "TurnStartParams",
+            value(TurnStartParams {
+                thread_id: THREAD_ID.into(),
+                input: user_input(),
+                cwd: Some("/w".into()),
+                model: Some("m".into()),
+                effort: Some("low".into()),
+                summary: Some(ReasoningSummary::Auto),
+                approval_policy: Some(AskForApproval::OnRequest),
+                sandbox_policy: Some(workspace),
+                output_schema: Some(json!({"type": "object"})),
+                client_user_message_id: Some("c".into()),
+            }),
+        ),
+        (
+            "TurnStartResponse",
+            value(TurnStartResponse {
+                turn: turn(TurnStatus::InProgress),
+            }),
+        ),
+        (
+            "TurnInterruptParams",
+            value(TurnInterruptParams {
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+            }),
+        ),
+        ("TurnInterruptResponse", value(TurnInterruptResponse {})),
+        (
+            "ThreadStartedNotification",
+            value(ThreadStartedNotification {
+                thread: Box::new(thread()),
+            }),
+        ),
+        (
+            "ThreadStatusChangedNotification",
+            value(ThreadStatusChangedNotification {
+                thread_id: THREAD_ID.into(),
+                status: ThreadStatus::Idle,
+            }),
+        ),
+        (
+            "ThreadTokenUsageUpdatedNotification",
+            value(ThreadTokenUsageUpdatedNotification {
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                token_usage: usage(),
+            }),
+        ),
+        (
+            "TurnStartedNotification",
+            value(TurnStartedNotification {
+                thread_id: THREAD_ID.into(),
+                turn: turn(TurnStatus::InProgress),
+            }),
+        ),
+        (
+            "TurnCompletedNotification",
+            value(TurnCompletedNotification {
+                thread_id: THREAD_ID.into(),
+                turn: turn(TurnStatus::Completed),
+            }),
+        ),
+        (
+            "ItemStartedNotification",
+            value(ItemStartedNotification {
+                item: items()[2].clone(),
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                started_at_ms: 1,
+            }),
+        ),
+        (
+            "ItemCompletedNotification",
+            value(ItemCompletedNotification {
+                item: items()[1].clone(),
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                completed_at_ms: 2,
+                content_token_count: None,
+            }),
+        ),
+        (
+            "AgentMessageDeltaNotification",
+            value(AgentMessageDeltaNotification {
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                item_id: "msg_1".into(),
+                delta: "He".into(),
+            }),
+        ),
+        (
+            "ReasoningSummaryPartAddedNotification",
+            value(ReasoningSummaryPartAddedNotification {
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                item_id: "rs_1".into(),
+                summary_index: 0,
+            }),
+        ),
+        (
+            "ReasoningSummaryTextDeltaNotification",
+            value(ReasoningSummaryTextDeltaNotification {
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                item_id: "rs_1".into(),
+                delta: "Thin".into(),
+                summary_index: 0,
+            }),
+        ),
+        (
+            "ReasoningTextDeltaNotification",
+            value(ReasoningTextDeltaNotification {
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                item_id: "rs_1".into(),
+                delta: "raw".into(),
+                content_index: 0,
+            }),
+        ),
+        (
+            "ErrorNotification",
+            value(ErrorNotification {
+                error: turn(TurnStatus::Failed).error.unwrap(),
+                will_retry: true,
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+            }),
+        ),
+    ];
+    for item in items() {
+        samples.push(("ThreadItem", value(item)));
+    }
+    for input in user_input() {
+        samples.push(("UserInput", value(input)));
+    }
+    samples
+}
+
 #[test]
 fn every_shared_definition_has_samples_that_validate_upstream() {
     let upstream = UpstreamSchema::get(true);
     let ours = schema_definitions(true);
-    let samples = samples();
+    let mut samples = samples();
+    samples.extend(thread_samples());
     let sampled_types: BTreeSet<&str> = samples.iter().map(|(name, _)| *name).collect();
     let missing: Vec<&String> = ours
         .keys()
@@ -189,6 +590,8 @@ fn required(definition: &Value) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// String values an enum schema allows: `enum`, `const`, and those of `oneOf`/`anyOf`
+/// variants.
 fn enum_values(definition: &Value) -> BTreeSet<String> {
     let mut values: BTreeSet<String> = definition["enum"]
         .as_array()
@@ -196,19 +599,57 @@ fn enum_values(definition: &Value) -> BTreeSet<String> {
         .flatten()
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
-    for variant in definition["oneOf"].as_array().into_iter().flatten() {
-        if let Some(value) = variant["const"].as_str().or(variant["enum"][0].as_str()) {
-            values.insert(value.to_owned());
+    if let Some(value) = definition["const"].as_str() {
+        values.insert(value.to_owned());
+    }
+    for key in ["oneOf", "anyOf"] {
+        for variant in definition[key].as_array().into_iter().flatten() {
+            values.extend(enum_values(variant));
         }
     }
     values
+}
+
+/// Definitions reachable from the params of client requests: what clients send us.
+fn input_definitions(ours: &std::collections::BTreeMap<String, Value>) -> BTreeSet<String> {
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(name) = map
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/definitions/"))
+                {
+                    out.push(name.to_owned());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    for variant in ours["ClientRequest"]["oneOf"].as_array().unwrap() {
+        refs(&variant["properties"]["params"], &mut pending);
+    }
+    let mut seen = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if seen.insert(name.clone()) {
+            if let Some(definition) = ours.get(&name) {
+                refs(definition, &mut pending);
+            }
+        }
+    }
+    seen
 }
 
 #[test]
 fn wire_names_and_enum_values_match_upstream() {
     let upstream = UpstreamSchema::get(true);
     let mut problems = Vec::new();
-    for (name, ours) in schema_definitions(true) {
+    let definitions = schema_definitions(true);
+    let inputs = input_definitions(&definitions);
+    for (name, ours) in definitions {
         // The method unions are compared method by method above.
         if ["ClientRequest", "ServerNotification", "ClientNotification"].contains(&name.as_str()) {
             continue;
@@ -223,10 +664,14 @@ fn wire_names_and_enum_values_match_upstream() {
         for missing in required(theirs).difference(&our_props) {
             problems.push(format!("{name}.{missing}: required upstream, missing here"));
         }
-        for stricter in required(&ours).difference(&required(theirs)) {
-            problems.push(format!(
-                "{name}.{stricter}: required here, optional upstream"
-            ));
+        // What we accept must not be stricter than upstream; what we send may always carry a
+        // field upstream makes optional.
+        if inputs.contains(&name) {
+            for stricter in required(&ours).difference(&required(theirs)) {
+                problems.push(format!(
+                    "{name}.{stricter}: required here, optional upstream"
+                ));
+            }
         }
         for extra in enum_values(&ours).difference(&enum_values(theirs)) {
             problems.push(format!("{name}: enum value `{extra}` is not upstream's"));

@@ -13,6 +13,7 @@
 //! assert!(result["userAgent"].as_str().unwrap().starts_with("tern-tests/0.169.0"));
 //! ```
 
+pub mod mock_model;
 mod process;
 pub mod schema;
 

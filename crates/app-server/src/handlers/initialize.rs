@@ -14,11 +14,15 @@ pub(crate) fn initialize(
     state: &ConnectionState,
     params: InitializeParams,
 ) -> Result<InitializeResponse, RpcError> {
-    let session = Session::new(params.capabilities.unwrap_or_default());
+    let user_agent = user_agent(&params.client_info, &ctx.platform, &terminal());
+    let session = Session::new(
+        params.client_info.name.clone(),
+        user_agent.clone(),
+        params.capabilities.unwrap_or_default(),
+    );
     if !state.initialize(session) {
         return Err(already_initialized());
     }
-    let user_agent = user_agent(&params.client_info, &ctx.platform, &terminal());
     tracing::info!(client = %user_agent, "client initialized");
     Ok(InitializeResponse {
         user_agent,

@@ -6,3 +6,5 @@
 pub(crate) mod diagnostics;
 pub(crate) mod initialize;
 pub(crate) mod mock;
+pub(crate) mod thread;
+pub(crate) mod turn;

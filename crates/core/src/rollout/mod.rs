@@ -11,8 +11,8 @@ mod writer;
 use std::path::{Path, PathBuf};
 
 pub use line::{
-    AgentContent, BaseInstructions, EventMsg, RolloutItem, SessionMeta, SnakeUsage,
-    TokenCountInfo, TurnContextLine,
+    AgentContent, BaseInstructions, EventMsg, RolloutItem, SessionMeta, SnakeUsage, TokenCountInfo,
+    TurnContextLine,
 };
 pub use reader::{LoadedRollout, ReadError, read_rollout};
 pub(crate) use reader::{preview_of, rollout_item};

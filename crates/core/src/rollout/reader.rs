@@ -13,9 +13,7 @@ use tern_protocol::v2::{
     ThreadItem, ThreadItemKind, ThreadTokenUsage, Turn, TurnItemsView, TurnStatus, UserInput,
 };
 
-use super::line::{
-    AgentContent, EventMsg, LineIn, RolloutItem, SessionMeta, TurnContextLine,
-};
+use super::line::{AgentContent, EventMsg, LineIn, RolloutItem, SessionMeta, TurnContextLine};
 use crate::model::ResponseItem;
 
 /// Everything a rollout says about its thread.
@@ -75,7 +73,7 @@ pub fn read_rollout(path: &Path) -> Result<LoadedRollout, ReadError> {
             continue;
         }
         match serde_json::from_str::<LineIn>(line.trim_end()) {
-            Ok(parsed) => builder.line(parsed),
+            Ok(parsed) => builder.line(&parsed),
             Err(err) => {
                 tracing::debug!(path = %path.display(), error = %err, "skipping a rollout line that does not parse");
             }
@@ -110,17 +108,15 @@ struct Builder {
 }
 
 impl Builder {
-    fn line(&mut self, line: LineIn) {
+    fn line(&mut self, line: &LineIn) {
         self.next_ordinal = match line.ordinal {
             Some(ordinal) => self.next_ordinal.max(ordinal + 1),
             None => self.next_ordinal + 1,
         };
         let payload = line.payload.get();
         match line.kind.as_str() {
-            "session_meta" => {
-                if self.meta.is_none() {
-                    self.meta = serde_json::from_str(payload).ok();
-                }
+            "session_meta" if self.meta.is_none() => {
+                self.meta = serde_json::from_str(payload).ok();
             }
             "turn_context" => self.last_context = serde_json::from_str(payload).ok(),
             "response_item" => match serde_json::from_str::<ResponseItem>(payload) {
@@ -147,7 +143,10 @@ impl Builder {
         }
         if let Ok(compacted) = serde_json::from_str::<Compacted>(payload) {
             self.history = match compacted.replacement_history {
-                Some(items) => items.into_iter().filter(|i| *i != ResponseItem::Other).collect(),
+                Some(items) => items
+                    .into_iter()
+                    .filter(|i| *i != ResponseItem::Other)
+                    .collect(),
                 None => vec![ResponseItem::text_message("user", None, compacted.message)],
             };
         }

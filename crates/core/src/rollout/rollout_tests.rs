@@ -15,7 +15,9 @@ fn meta(id: &str) -> SessionMeta {
         cli_version: Some("0.169.0".into()),
         source: Some(serde_json::json!("vscode")),
         model_provider: Some("mock".into()),
-        base_instructions: Some(BaseInstructions { text: "be good".into() }),
+        base_instructions: Some(BaseInstructions {
+            text: "be good".into(),
+        }),
         forked_from_id: None,
     }
 }
@@ -65,14 +67,22 @@ fn a_written_rollout_reads_back_and_a_torn_last_line_is_skipped() {
         )
         .unwrap();
     writer
-        .append("response_item", &crate::model::ResponseItem::text_message("user", None, "hello"))
+        .append(
+            "response_item",
+            &crate::model::ResponseItem::text_message("user", None, "hello"),
+        )
         .unwrap();
     writer.sync().unwrap();
     drop(writer);
     // A crash mid-write leaves half a line.
-    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
-    file.write_all(br#"{"timestamp":"x","ordinal":4,"type":"event_msg","payload":{"type":"task_comp"#)
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
         .unwrap();
+    file.write_all(
+        br#"{"timestamp":"x","ordinal":4,"type":"event_msg","payload":{"type":"task_comp"#,
+    )
+    .unwrap();
 
     assert_eq!(find_rollout(home.path(), "t1", false), Some(path.clone()));
     let loaded = read_rollout(&path).unwrap();
@@ -91,14 +101,22 @@ fn a_reference_rollout_reads() {
     // Lines shaped as the reference implementation writes them (unknown types and fields
     // included); instructions abbreviated.
     let text = concat!(
-        r#"{"timestamp":"2026-11-21T05:50:31.853Z","ordinal":0,"type":"session_meta","payload":{"account_scoped":true,"session_id":"s","id":"s","timestamp":"2026-11-21T05:50:31.532Z","cwd":"/tmp/w","runtime_workspace_roots":["/tmp/w"],"originator":"probe","cli_version":"0.169.0","source":"vscode","model_provider":"mock","base_instructions":{"text":"x","provenance":{"type":"model"}},"history_mode":"paginated","context_window":{"window_id":"w"}}}"#, "\n",
-        r#"{"timestamp":"2026-11-21T05:50:31.855Z","ordinal":1,"type":"event_msg","payload":{"type":"task_started","turn_id":"u","root_turn_id":"u","started_at":1795240231,"model_context_window":258400,"collaboration_mode_kind":"default"}}"#, "\n",
-        r#"{"timestamp":"2026-11-21T05:50:31.887Z","ordinal":4,"type":"world_state","payload":{"full":true}}"#, "\n",
-        r#"{"timestamp":"2026-11-21T05:50:31.895Z","ordinal":7,"type":"response_item","payload":{"type":"message","id":"msg_1","role":"user","content":[{"type":"input_text","text":"say hello"}],"internal_chat_message_metadata_passthrough":{"turn_id":"u"}},"metadata":{"history_sequence":3}}"#, "\n",
-        r#"{"timestamp":"2026-11-21T05:50:31.897Z","ordinal":8,"type":"event_msg","payload":{"type":"item_completed","thread_id":"s","turn_id":"u","item":{"type":"UserMessage","id":"i","content":[{"type":"text","text":"say hello","text_elements":[]}]},"started_at_ms":1,"completed_at_ms":1}}"#, "\n",
-        r#"{"timestamp":"2026-11-21T05:50:31.953Z","ordinal":9,"type":"event_msg","payload":{"type":"item_completed","thread_id":"s","turn_id":"u","item":{"type":"AgentMessage","id":"msg_mock1","content":[{"type":"Text","text":"Hello, world!"}]},"started_at_ms":2,"completed_at_ms":3}}"#, "\n",
-        r#"{"timestamp":"2026-11-21T05:50:31.956Z","ordinal":12,"type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":1200,"cached_input_tokens":200,"cache_write_input_tokens":0,"output_tokens":30,"reasoning_output_tokens":0,"total_tokens":1230},"last_token_usage":{"input_tokens":1200,"cached_input_tokens":200,"cache_write_input_tokens":0,"output_tokens":30,"reasoning_output_tokens":0,"total_tokens":1230},"last_usage_includes_reasoning":false,"model_context_window":258400},"rate_limits":{"limit_id":"codex"}}}"#, "\n",
-        r#"{"timestamp":"2026-11-21T05:50:31.958Z","ordinal":13,"type":"event_msg","payload":{"type":"task_complete","root_turn_id":"u","turn_id":"u","last_agent_message":"Hello, world!","started_at":1795240231,"completed_at":1795240231,"duration_ms":106,"time_to_first_token_ms":100}}"#, "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.853Z","ordinal":0,"type":"session_meta","payload":{"account_scoped":true,"session_id":"s","id":"s","timestamp":"2026-11-21T05:50:31.532Z","cwd":"/tmp/w","runtime_workspace_roots":["/tmp/w"],"originator":"probe","cli_version":"0.169.0","source":"vscode","model_provider":"mock","base_instructions":{"text":"x","provenance":{"type":"model"}},"history_mode":"paginated","context_window":{"window_id":"w"}}}"#,
+        "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.855Z","ordinal":1,"type":"event_msg","payload":{"type":"task_started","turn_id":"u","root_turn_id":"u","started_at":1795240231,"model_context_window":258400,"collaboration_mode_kind":"default"}}"#,
+        "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.887Z","ordinal":4,"type":"world_state","payload":{"full":true}}"#,
+        "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.895Z","ordinal":7,"type":"response_item","payload":{"type":"message","id":"msg_1","role":"user","content":[{"type":"input_text","text":"say hello"}],"internal_chat_message_metadata_passthrough":{"turn_id":"u"}},"metadata":{"history_sequence":3}}"#,
+        "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.897Z","ordinal":8,"type":"event_msg","payload":{"type":"item_completed","thread_id":"s","turn_id":"u","item":{"type":"UserMessage","id":"i","content":[{"type":"text","text":"say hello","text_elements":[]}]},"started_at_ms":1,"completed_at_ms":1}}"#,
+        "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.953Z","ordinal":9,"type":"event_msg","payload":{"type":"item_completed","thread_id":"s","turn_id":"u","item":{"type":"AgentMessage","id":"msg_mock1","content":[{"type":"Text","text":"Hello, world!"}]},"started_at_ms":2,"completed_at_ms":3}}"#,
+        "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.956Z","ordinal":12,"type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":1200,"cached_input_tokens":200,"cache_write_input_tokens":0,"output_tokens":30,"reasoning_output_tokens":0,"total_tokens":1230},"last_token_usage":{"input_tokens":1200,"cached_input_tokens":200,"cache_write_input_tokens":0,"output_tokens":30,"reasoning_output_tokens":0,"total_tokens":1230},"last_usage_includes_reasoning":false,"model_context_window":258400},"rate_limits":{"limit_id":"codex"}}}"#,
+        "\n",
+        r#"{"timestamp":"2026-11-21T05:50:31.958Z","ordinal":13,"type":"event_msg","payload":{"type":"task_complete","root_turn_id":"u","turn_id":"u","last_agent_message":"Hello, world!","started_at":1795240231,"completed_at":1795240231,"duration_ms":106,"time_to_first_token_ms":100}}"#,
+        "\n",
     );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.jsonl");
@@ -108,7 +126,10 @@ fn a_reference_rollout_reads() {
     assert_eq!(loaded.next_ordinal, 14);
     assert_eq!(loaded.turns.len(), 1);
     let turn = &loaded.turns[0];
-    assert_eq!((turn.status, turn.duration_ms), (TurnStatus::Completed, Some(106)));
+    assert_eq!(
+        (turn.status, turn.duration_ms),
+        (TurnStatus::Completed, Some(106))
+    );
     assert_eq!(turn.items.len(), 2);
     assert_eq!(
         turn.items[1].kind,

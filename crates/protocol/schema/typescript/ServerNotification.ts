@@ -1,5 +1,17 @@
 // GENERATED CODE! DO NOT MODIFY BY HAND!
 
+import type { AgentMessageDeltaNotification } from "./AgentMessageDeltaNotification";
 import type { ConfigWarningNotification } from "./ConfigWarningNotification";
+import type { ErrorNotification } from "./ErrorNotification";
+import type { ItemCompletedNotification } from "./ItemCompletedNotification";
+import type { ItemStartedNotification } from "./ItemStartedNotification";
+import type { ReasoningSummaryPartAddedNotification } from "./ReasoningSummaryPartAddedNotification";
+import type { ReasoningSummaryTextDeltaNotification } from "./ReasoningSummaryTextDeltaNotification";
+import type { ReasoningTextDeltaNotification } from "./ReasoningTextDeltaNotification";
+import type { ThreadStartedNotification } from "./ThreadStartedNotification";
+import type { ThreadStatusChangedNotification } from "./ThreadStatusChangedNotification";
+import type { ThreadTokenUsageUpdatedNotification } from "./ThreadTokenUsageUpdatedNotification";
+import type { TurnCompletedNotification } from "./TurnCompletedNotification";
+import type { TurnStartedNotification } from "./TurnStartedNotification";
 
-export type ServerNotification = { "method": "configWarning", params: ConfigWarningNotification, };
+export type ServerNotification = { "method": "error", params: ErrorNotification, } | { "method": "thread/started", params: ThreadStartedNotification, } | { "method": "thread/status/changed", params: ThreadStatusChangedNotification, } | { "method": "thread/tokenUsage/updated", params: ThreadTokenUsageUpdatedNotification, } | { "method": "turn/started", params: TurnStartedNotification, } | { "method": "turn/completed", params: TurnCompletedNotification, } | { "method": "item/started", params: ItemStartedNotification, } | { "method": "item/completed", params: ItemCompletedNotification, } | { "method": "item/agentMessage/delta", params: AgentMessageDeltaNotification, } | { "method": "item/reasoning/summaryTextDelta", params: ReasoningSummaryTextDeltaNotification, } | { "method": "item/reasoning/summaryPartAdded", params: ReasoningSummaryPartAddedNotification, } | { "method": "item/reasoning/textDelta", params: ReasoningTextDeltaNotification, } | { "method": "configWarning", params: ConfigWarningNotification, };

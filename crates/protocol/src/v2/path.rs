@@ -20,6 +20,12 @@ pub struct AbsolutePathBuf(PathBuf);
 pub struct RelativePathError(pub PathBuf);
 
 impl AbsolutePathBuf {
+    /// `path` if absolute, else `path` under `/`: for paths read from files that should hold
+    /// absolute ones.
+    pub fn anchored(path: &Path) -> Self {
+        Self(Path::new("/").join(path))
+    }
+
     /// The path.
     pub fn as_path(&self) -> &Path {
         &self.0

@@ -189,7 +189,8 @@ pub struct ThreadLoadedListResponse {
 /// `thread/started`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct ThreadStartedNotification {
-    pub thread: Thread,
+    /// Boxed: notifications travel through queues, and a thread is the largest payload.
+    pub thread: Box<Thread>,
 }
 
 /// `thread/status/changed`.

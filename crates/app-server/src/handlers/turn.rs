@@ -1,0 +1,56 @@
+//! `turn/*`: starting and interrupting turns.
+
+use std::path::PathBuf;
+
+use tern_core::thread::{AfterResponse, TurnRequest};
+use tern_protocol::jsonrpc::RpcError;
+use tern_protocol::v2::{
+    TurnInterruptParams, TurnInterruptResponse, TurnStartParams, TurnStartResponse,
+};
+
+use crate::error;
+use crate::router::RequestCtx;
+
+/// Starts a turn. Its events are held until the result is queued (`AfterResponse`).
+pub(crate) async fn turn_start(
+    req: &RequestCtx,
+    params: TurnStartParams,
+) -> Result<(TurnStartResponse, AfterResponse), RpcError> {
+    let request = TurnRequest {
+        input: params.input,
+        cwd: params.cwd.map(PathBuf::from),
+        model: params.model,
+        effort: params.effort,
+        summary: params.summary,
+        approval_policy: params.approval_policy,
+        sandbox_policy: params.sandbox_policy,
+        output_schema: params.output_schema,
+        client_user_message_id: params.client_user_message_id,
+        originator: req.client_name.clone(),
+        user_agent: req.user_agent.clone(),
+    };
+    let (turn, after) = req
+        .server
+        .threads
+        .start_turn(&params.thread_id, request)
+        .await
+        .map_err(error::core)?;
+    req.server
+        .subscriptions
+        .subscribe(&params.thread_id, req.connection_id, &req.outbound);
+    Ok((TurnStartResponse { turn }, after))
+}
+
+/// Interrupts the running turn; `turn/completed` follows the result.
+pub(crate) async fn turn_interrupt(
+    req: &RequestCtx,
+    params: TurnInterruptParams,
+) -> Result<(TurnInterruptResponse, AfterResponse), RpcError> {
+    let after = req
+        .server
+        .threads
+        .interrupt(&params.thread_id, &params.turn_id)
+        .await
+        .map_err(error::core)?;
+    Ok((TurnInterruptResponse {}, after))
+}

@@ -1,0 +1,317 @@
+//! Threads: the loaded ones in memory, the rest on disk as rollouts.
+//!
+//! [`ThreadManager`] owns the loaded threads. A thread's state sits behind an async mutex; the
+//! turn task ([`turn`]) holds it only between awaits on the model, so reads and interrupts get
+//! through while a response streams. Everything that happens is reported as a
+//! [`ThreadEvent`] on the manager's event channel.
+//!
+//! A thread is not written to disk until its first turn starts (as the reference does), but it
+//! can be read and resumed before that: it is loaded.
+
+mod events;
+mod state;
+mod turn;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as StdMutex, OnceLock};
+
+use tern_protocol::v2::{
+    AskForApproval, ReasoningSummary, SandboxMode, SandboxPolicy, Thread, ThreadStatus, Turn,
+    UserInput,
+};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+pub use events::{ThreadEvent, ThreadEventKind};
+pub use state::ThreadSettings;
+use state::ThreadState;
+
+use crate::CoreError;
+use crate::config::Config;
+use crate::rollout::{find_rollout, read_rollout};
+
+/// How a new thread is set up; `None` fields fall back to the configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartOptions {
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    /// Absolute; the server's working directory when `None`.
+    pub cwd: Option<PathBuf>,
+    pub approval_policy: Option<AskForApproval>,
+    pub sandbox: Option<SandboxMode>,
+    pub base_instructions: Option<String>,
+    pub developer_instructions: Option<String>,
+    pub ephemeral: bool,
+    /// The starting client's `clientInfo.name`.
+    pub originator: String,
+}
+
+/// One `turn/start`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnRequest {
+    pub input: Vec<UserInput>,
+    pub cwd: Option<PathBuf>,
+    pub model: Option<String>,
+    pub effort: Option<String>,
+    pub summary: Option<ReasoningSummary>,
+    pub approval_policy: Option<AskForApproval>,
+    pub sandbox_policy: Option<SandboxPolicy>,
+    pub output_schema: Option<serde_json::Value>,
+    pub client_user_message_id: Option<String>,
+    /// For the `originator` and `user-agent` headers of model requests.
+    pub originator: String,
+    pub user_agent: String,
+}
+
+/// Released by the caller once its answer to the client is queued, so that the events that
+/// follow come after it on the wire.
+#[derive(Debug)]
+pub struct AfterResponse(Option<oneshot::Sender<()>>);
+
+impl AfterResponse {
+    fn new() -> (Self, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        (Self(Some(tx)), rx)
+    }
+
+    /// Lets the events go.
+    pub fn release(mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for AfterResponse {
+    fn drop(&mut self) {
+        // Dropped unreleased (the request failed or was abandoned): do not hold the turn.
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A loaded thread.
+pub(crate) struct ThreadHandle {
+    id: String,
+    state: Mutex<ThreadState>,
+}
+
+/// Owns the loaded threads.
+pub struct ThreadManager {
+    home: PathBuf,
+    config: Arc<Config>,
+    /// Built on first use: loading TLS roots costs more than the whole server startup.
+    http: OnceLock<Result<reqwest::Client, String>>,
+    events: mpsc::Sender<ThreadEvent>,
+    threads: StdMutex<HashMap<String, Arc<ThreadHandle>>>,
+}
+
+impl std::fmt::Debug for ThreadManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadManager")
+            .field("home", &self.home)
+            .field("loaded", &self.loaded_ids().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ThreadManager {
+    /// A manager for threads under `home`, reporting on `events`.
+    pub fn new(home: PathBuf, config: Arc<Config>, events: mpsc::Sender<ThreadEvent>) -> Self {
+        Self {
+            home,
+            config,
+            http: OnceLock::new(),
+            events,
+            threads: StdMutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The HTTP client for model requests (rustls with the ring provider).
+    pub(crate) fn http(&self) -> Result<&reqwest::Client, String> {
+        self.http
+            .get_or_init(|| {
+                // Another part of the process may have installed a provider already.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                reqwest::Client::builder()
+                    .build()
+                    .map_err(|err| format!("cannot set up the HTTP client: {err}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn loaded(&self, thread_id: &str) -> Option<Arc<ThreadHandle>> {
+        self.threads
+            .lock()
+            .ok()
+            .and_then(|threads| threads.get(thread_id).cloned())
+    }
+
+    /// Ids of the loaded threads, oldest first (thread ids are time-ordered).
+    pub fn loaded_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .threads
+            .lock()
+            .map(|threads| threads.keys().cloned().collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// Creates and loads a thread. Nothing is written until its first turn.
+    pub fn start(&self, options: StartOptions) -> Result<(Thread, ThreadSettings), CoreError> {
+        let cwd = match options.cwd {
+            Some(cwd) => checked_cwd(&cwd)?,
+            None => std::env::current_dir().map_err(|source| CoreError::Io {
+                context: "reading the current directory".to_owned(),
+                source,
+            })?,
+        };
+        let provider = options
+            .model_provider
+            .unwrap_or_else(|| self.config.model_provider.clone());
+        if self.config.provider(&provider).is_none() {
+            return Err(CoreError::UnknownProvider { provider });
+        }
+        let settings = ThreadSettings {
+            model: options.model.unwrap_or_else(|| self.config.model.clone()),
+            model_provider: provider,
+            cwd,
+            approval_policy: options
+                .approval_policy
+                .unwrap_or(self.config.approval_policy),
+            sandbox: SandboxPolicy::from(options.sandbox.unwrap_or(self.config.sandbox_mode)),
+            effort: self.config.model_reasoning_effort.clone(),
+            summary: self.config.model_reasoning_summary,
+            base_instructions: options
+                .base_instructions
+                .unwrap_or_else(|| crate::prompt::BASE_INSTRUCTIONS.to_owned()),
+            developer_instructions: options.developer_instructions,
+        };
+        let id = uuid::Uuid::now_v7().to_string();
+        let state = ThreadState::new(
+            &self.home,
+            id.clone(),
+            settings.clone(),
+            options.ephemeral,
+            options.originator,
+        );
+        let thread = state.wire(false);
+        let handle = Arc::new(ThreadHandle {
+            id: id.clone(),
+            state: Mutex::new(state),
+        });
+        if let Ok(mut threads) = self.threads.lock() {
+            threads.insert(id, handle);
+        }
+        Ok((thread, settings))
+    }
+
+    /// The thread as clients see it: from memory when loaded, else from its rollout (status
+    /// `notLoaded`).
+    pub async fn read(&self, thread_id: &str, include_turns: bool) -> Result<Thread, CoreError> {
+        check_thread_id(thread_id)?;
+        if let Some(handle) = self.loaded(thread_id) {
+            return Ok(handle.state.lock().await.wire(include_turns));
+        }
+        let path = find_rollout(&self.home, thread_id, false)
+            .or_else(|| find_rollout(&self.home, thread_id, true))
+            .ok_or_else(|| CoreError::ThreadNotLoaded {
+                thread_id: thread_id.to_owned(),
+            })?;
+        let loaded = tokio::task::spawn_blocking(move || read_rollout(&path).map(|r| (r, path)))
+            .await
+            .map_err(|err| CoreError::Io {
+                context: "reading a rollout".to_owned(),
+                source: std::io::Error::other(err),
+            })?
+            .map_err(|err| CoreError::Io {
+                context: "reading a rollout".to_owned(),
+                source: std::io::Error::other(err),
+            })?;
+        let (rollout, path) = loaded;
+        let mut thread = state::thread_from_rollout(&rollout, &path, &self.config);
+        thread.status = ThreadStatus::NotLoaded;
+        if !include_turns {
+            thread.turns.clear();
+        }
+        Ok(thread)
+    }
+
+    /// Starts a turn, or adds the input to the one already running (returning that turn).
+    /// The turn's events wait until `AfterResponse` is released.
+    pub async fn start_turn(
+        self: &Arc<Self>,
+        thread_id: &str,
+        request: TurnRequest,
+    ) -> Result<(Turn, AfterResponse), CoreError> {
+        check_thread_id(thread_id)?;
+        if request.input.is_empty() {
+            return Err(CoreError::EmptyInput);
+        }
+        if let Some(cwd) = &request.cwd {
+            checked_cwd(cwd)?;
+        }
+        let handle = self
+            .loaded(thread_id)
+            .ok_or_else(|| CoreError::ThreadNotFound {
+                thread_id: thread_id.to_owned(),
+            })?;
+        turn::start(Arc::clone(self), handle, request).await
+    }
+
+    /// Interrupts the running turn `turn_id`. Its `turn/completed` waits for `AfterResponse`.
+    pub async fn interrupt(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+    ) -> Result<AfterResponse, CoreError> {
+        check_thread_id(thread_id)?;
+        let handle = self
+            .loaded(thread_id)
+            .ok_or_else(|| CoreError::ThreadNotFound {
+                thread_id: thread_id.to_owned(),
+            })?;
+        turn::interrupt(&handle, turn_id).await
+    }
+
+    pub(crate) async fn emit(&self, thread_id: &str, kind: ThreadEventKind) {
+        let event = ThreadEvent {
+            thread_id: thread_id.to_owned(),
+            kind,
+        };
+        if self.events.send(event).await.is_err() {
+            tracing::debug!("no one listens to thread events");
+        }
+    }
+}
+
+/// Rejects ids that are not UUIDs before touching disk.
+fn check_thread_id(thread_id: &str) -> Result<(), CoreError> {
+    uuid::Uuid::parse_str(thread_id)
+        .map(|_| ())
+        .map_err(|err| CoreError::InvalidThreadId {
+            reason: err.to_string(),
+        })
+}
+
+/// An absolute, existing directory.
+fn checked_cwd(cwd: &Path) -> Result<PathBuf, CoreError> {
+    let invalid = |reason: &str| CoreError::InvalidCwd {
+        path: cwd.display().to_string(),
+        reason: reason.to_owned(),
+    };
+    if !cwd.is_absolute() {
+        return Err(invalid("not an absolute path"));
+    }
+    if !cwd.is_dir() {
+        return Err(invalid("not an existing directory"));
+    }
+    Ok(cwd.to_owned())
+}

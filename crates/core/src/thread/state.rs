@@ -1,0 +1,258 @@
+//! A loaded thread's state, its wire form, and its rollout.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tern_protocol::COMPATIBLE_PROTOCOL_VERSION;
+use tern_protocol::v2::{
+    AbsolutePathBuf, AskForApproval, ReasoningSummary, SandboxPolicy, SessionSource, Thread,
+    ThreadHistoryMode, ThreadStatus, ThreadTokenUsage, Turn,
+};
+
+use crate::config::Config;
+use crate::model::ResponseItem;
+use crate::rollout::{BaseInstructions, LoadedRollout, RolloutWriter, SessionMeta, rollout_path};
+use crate::time::{Utc, now_ms};
+
+/// The settings turns of a thread run with; `turn/start` may change them for the turns after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadSettings {
+    pub model: String,
+    pub model_provider: String,
+    pub cwd: PathBuf,
+    pub approval_policy: AskForApproval,
+    pub sandbox: SandboxPolicy,
+    pub effort: Option<String>,
+    pub summary: Option<ReasoningSummary>,
+    pub base_instructions: String,
+    pub developer_instructions: Option<String>,
+}
+
+/// The turn running right now.
+#[derive(Debug)]
+pub(crate) struct ActiveTurn {
+    pub(crate) id: String,
+    /// Fired to interrupt; carries the gate `turn/completed` waits for.
+    pub(crate) interrupt: Option<tokio::sync::oneshot::Sender<tokio::sync::oneshot::Receiver<()>>>,
+}
+
+/// Everything known about a loaded thread.
+#[derive(Debug)]
+pub(crate) struct ThreadState {
+    pub(crate) id: String,
+    pub(crate) settings: ThreadSettings,
+    pub(crate) created_at_ms: i64,
+    pub(crate) updated_at_ms: i64,
+    pub(crate) ephemeral: bool,
+    pub(crate) originator: String,
+    pub(crate) preview: String,
+    pub(crate) name: Option<String>,
+    pub(crate) status: ThreadStatus,
+    /// Where the rollout is (or will be, before the first turn).
+    pub(crate) rollout_path: Option<PathBuf>,
+    pub(crate) writer: Option<RolloutWriter>,
+    /// Finished turns with their items, and the running one.
+    pub(crate) turns: Vec<Turn>,
+    /// The conversation as the model sees it (without the base instructions).
+    pub(crate) history: Vec<ResponseItem>,
+    pub(crate) token_usage: ThreadTokenUsage,
+    pub(crate) active: Option<ActiveTurn>,
+}
+
+impl ThreadState {
+    pub(crate) fn new(
+        home: &Path,
+        id: String,
+        settings: ThreadSettings,
+        ephemeral: bool,
+        originator: String,
+    ) -> Self {
+        let now = now_ms();
+        Self {
+            rollout_path: (!ephemeral).then(|| rollout_path(home, &id, now)),
+            id,
+            settings,
+            created_at_ms: now,
+            updated_at_ms: now,
+            ephemeral,
+            originator,
+            preview: String::new(),
+            name: None,
+            status: ThreadStatus::Idle,
+            writer: None,
+            turns: Vec::new(),
+            history: Vec::new(),
+            token_usage: ThreadTokenUsage::default(),
+            active: None,
+        }
+    }
+
+    /// The thread as clients see it.
+    pub(crate) fn wire(&self, include_turns: bool) -> Thread {
+        Thread {
+            id: self.id.clone(),
+            session_id: self.id.clone(),
+            forked_from_id: None,
+            parent_thread_id: None,
+            preview: self.preview.clone(),
+            ephemeral: self.ephemeral,
+            project_id: None,
+            history_mode: ThreadHistoryMode::Paginated,
+            model_provider: self.settings.model_provider.clone(),
+            model: Some(self.settings.model.clone()),
+            reasoning_effort: self.settings.effort.clone(),
+            created_at: self.created_at_ms / 1000,
+            updated_at: self.updated_at_ms / 1000,
+            recency_at: Some(self.updated_at_ms / 1000),
+            status: self.status.clone(),
+            path: self
+                .rollout_path
+                .as_ref()
+                .map(|path| path.display().to_string()),
+            cwd: AbsolutePathBuf::anchored(&self.settings.cwd),
+            cli_version: COMPATIBLE_PROTOCOL_VERSION.to_owned(),
+            originator: Some(self.originator.clone()),
+            source: SessionSource::Vscode,
+            thread_source: None,
+            agent_nickname: None,
+            agent_role: None,
+            git_info: None,
+            name: self.name.clone(),
+            turns: if include_turns {
+                self.turns.clone()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Appends a line, creating the rollout (with its `session_meta`) on first use. Ephemeral
+    /// threads write nothing. A write failure is logged, not fatal: the turn goes on in memory.
+    pub(crate) fn persist<T: Serialize>(&mut self, kind: &'static str, payload: &T) {
+        let Some(path) = self.rollout_path.clone() else {
+            return;
+        };
+        if self.writer.is_none() {
+            match self.create_rollout(&path) {
+                Ok(writer) => self.writer = Some(writer),
+                Err(err) => {
+                    tracing::error!(thread_id = %self.id, path = %path.display(), error = %err, "cannot create the rollout");
+                    return;
+                }
+            }
+        }
+        if let Some(writer) = &mut self.writer {
+            if let Err(err) = writer.append(kind, payload) {
+                tracing::error!(thread_id = %self.id, error = %err, "cannot append to the rollout");
+            }
+        }
+    }
+
+    fn create_rollout(&self, path: &Path) -> std::io::Result<RolloutWriter> {
+        let mut writer = RolloutWriter::create(path)?;
+        let meta = SessionMeta {
+            id: self.id.clone(),
+            session_id: Some(self.id.clone()),
+            timestamp: Utc::from_ms(self.created_at_ms).iso8601(),
+            cwd: self.settings.cwd.display().to_string(),
+            originator: Some(self.originator.clone()),
+            cli_version: Some(COMPATIBLE_PROTOCOL_VERSION.to_owned()),
+            source: Some(serde_json::json!("vscode")),
+            model_provider: Some(self.settings.model_provider.clone()),
+            base_instructions: Some(BaseInstructions {
+                text: self.settings.base_instructions.clone(),
+            }),
+            forked_from_id: None,
+        };
+        writer.append("session_meta", &meta)?;
+        Ok(writer)
+    }
+
+    /// Makes the rollout durable (turn end).
+    pub(crate) fn sync(&self) {
+        if let Some(writer) = &self.writer {
+            if let Err(err) = writer.sync() {
+                tracing::error!(thread_id = %self.id, error = %err, "cannot sync the rollout");
+            }
+        }
+    }
+}
+
+/// A thread read from its rollout.
+pub(crate) fn thread_from_rollout(rollout: &LoadedRollout, path: &Path, config: &Config) -> Thread {
+    let meta = &rollout.meta;
+    let created_at = parse_iso8601_secs(&meta.timestamp).unwrap_or_default();
+    let updated_at = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(created_at, |d| {
+            i64::try_from(d.as_secs()).unwrap_or(created_at)
+        });
+    let context = rollout.last_context.as_ref();
+    Thread {
+        id: meta.id.clone(),
+        session_id: meta.session_id.clone().unwrap_or_else(|| meta.id.clone()),
+        forked_from_id: meta.forked_from_id.clone(),
+        parent_thread_id: None,
+        preview: rollout.preview.clone(),
+        ephemeral: false,
+        project_id: None,
+        history_mode: ThreadHistoryMode::Paginated,
+        model_provider: meta
+            .model_provider
+            .clone()
+            .unwrap_or_else(|| config.model_provider.clone()),
+        model: context.map(|c| c.model.clone()),
+        reasoning_effort: context.and_then(|c| c.effort.clone()),
+        created_at,
+        updated_at,
+        recency_at: Some(updated_at),
+        status: ThreadStatus::NotLoaded,
+        path: Some(path.display().to_string()),
+        cwd: AbsolutePathBuf::anchored(Path::new(&meta.cwd)),
+        cli_version: meta
+            .cli_version
+            .clone()
+            .unwrap_or_else(|| COMPATIBLE_PROTOCOL_VERSION.to_owned()),
+        originator: meta.originator.clone(),
+        source: SessionSource::Vscode,
+        thread_source: None,
+        agent_nickname: None,
+        agent_role: None,
+        git_info: None,
+        name: None,
+        turns: rollout.turns.clone(),
+    }
+}
+
+/// Unix seconds of `2026-11-21T05:50:31.532Z`.
+fn parse_iso8601_secs(text: &str) -> Option<i64> {
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    // days_from_civil, the inverse of `Utc::from_ms`.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_timestamps_parse_to_unix_seconds() {
+        assert_eq!(
+            parse_iso8601_secs("2026-11-21T05:50:31.853Z"),
+            Some(1_795_240_231)
+        );
+        assert_eq!(parse_iso8601_secs("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_iso8601_secs("nope"), None);
+    }
+}

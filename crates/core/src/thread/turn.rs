@@ -1,0 +1,857 @@
+//! The turn loop: user input in, model responses streamed out as items, until the model stops.
+//!
+//! Order of events, as the reference implementation emits them: `StatusChanged(active)`,
+//! `TurnStarted`, the user message (started, completed), then per model response its items
+//! (started, deltas, completed) and `TokenUsage`; finally `StatusChanged(idle)` and
+//! `TurnCompleted`. A failed turn ends with `StatusChanged(systemError)`, `Error` and
+//! `TurnCompleted`. An interrupted one drops the response in flight and ends with
+//! `StatusChanged(idle)` and `TurnCompleted(interrupted)` once the interrupt was answered.
+//!
+//! Persistence: the turn's lines are appended as items complete, and the rollout is fsynced
+//! when the turn ends.
+
+use std::sync::Arc;
+
+use tern_protocol::v2::{
+    ThreadActiveFlag, ThreadItem, ThreadItemKind, ThreadStatus, Turn, TurnItemsView, TurnStatus,
+    UserInput,
+};
+use tokio::sync::oneshot;
+
+use super::state::ActiveTurn;
+use super::{AfterResponse, ThreadEventKind, ThreadHandle, ThreadManager, TurnRequest};
+use crate::CoreError;
+use crate::model::{
+    ContentItem, ModelClient, ModelError, ModelRequest, ReasoningText, ResponseEvent, ResponseItem,
+    backoff,
+};
+use crate::prompt;
+use crate::rollout::{EventMsg, TokenCountInfo, TurnContextLine, preview_of, rollout_item};
+use crate::time::{Utc, now_ms};
+
+/// What the client is told when the model calls a tool tern does not have.
+fn unsupported_tool_output(name: &str) -> String {
+    format!("tool `{name}` is not available in this session; continue without it")
+}
+
+/// Starts a turn on `handle`; see [`ThreadManager::start_turn`].
+pub(super) async fn start(
+    manager: Arc<ThreadManager>,
+    handle: Arc<ThreadHandle>,
+    request: TurnRequest,
+) -> Result<(Turn, AfterResponse), CoreError> {
+    let mut state = handle.state.lock().await;
+    if let Some(active) = &state.active {
+        // FIXME: steer the running turn (append the input before its next model request), as
+        // the reference does; until then a second turn/start while one runs is refused.
+        return Err(CoreError::TurnNotActive {
+            thread_id: handle.id.clone(),
+            turn_id: format!(
+                "{} is still running; wait for it or interrupt it",
+                active.id
+            ),
+        });
+    }
+    let settings = &mut state.settings;
+    if let Some(cwd) = &request.cwd {
+        settings.cwd.clone_from(cwd);
+    }
+    if let Some(model) = &request.model {
+        settings.model.clone_from(model);
+    }
+    if request.effort.is_some() {
+        settings.effort.clone_from(&request.effort);
+    }
+    if request.summary.is_some() {
+        settings.summary = request.summary;
+    }
+    if let Some(policy) = request.approval_policy {
+        settings.approval_policy = policy;
+    }
+    if let Some(sandbox) = &request.sandbox_policy {
+        settings.sandbox = sandbox.clone();
+    }
+    let turn_id = uuid::Uuid::now_v7().to_string();
+    let turn = Turn {
+        id: turn_id.clone(),
+        root_turn_id: Some(turn_id.clone()),
+        items: Vec::new(),
+        items_view: TurnItemsView::NotLoaded,
+        status: TurnStatus::InProgress,
+        error: None,
+        started_at: None,
+        completed_at: None,
+        duration_ms: None,
+    };
+    let (interrupt_tx, interrupt_rx) = oneshot::channel();
+    state.active = Some(ActiveTurn {
+        id: turn_id,
+        interrupt: Some(interrupt_tx),
+    });
+    state.status = ThreadStatus::Active {
+        active_flags: Vec::<ThreadActiveFlag>::new(),
+    };
+    drop(state);
+    let (after, gate) = AfterResponse::new();
+    let runner = TurnRunner {
+        manager,
+        handle,
+        turn: turn.clone(),
+        request,
+    };
+    tokio::spawn(runner.run(gate, interrupt_rx));
+    Ok((turn, after))
+}
+
+/// Signals the running turn to stop; see [`ThreadManager::interrupt`].
+pub(super) async fn interrupt(
+    handle: &ThreadHandle,
+    turn_id: &str,
+) -> Result<AfterResponse, CoreError> {
+    let mut state = handle.state.lock().await;
+    let not_active = || CoreError::TurnNotActive {
+        thread_id: handle.id.clone(),
+        turn_id: turn_id.to_owned(),
+    };
+    let active = state
+        .active
+        .as_mut()
+        .filter(|active| active.id == turn_id)
+        .ok_or_else(not_active)?;
+    let (after, gate) = AfterResponse::new();
+    let sender = active.interrupt.take().ok_or_else(not_active)?;
+    // The turn may have just finished; then there is nothing to hold.
+    let _ = sender.send(gate);
+    Ok(after)
+}
+
+/// How a turn ended.
+enum Outcome {
+    Completed,
+    Failed(ModelError),
+    /// Interrupted; holds the gate the completion waits for.
+    Interrupted(oneshot::Receiver<()>),
+}
+
+/// How one model request ended.
+enum Step {
+    /// The model stopped; `follow_up` when it called tools and wants their results.
+    Done {
+        follow_up: bool,
+    },
+    Failed(ModelError),
+    Interrupted(oneshot::Receiver<()>),
+}
+
+struct TurnRunner {
+    manager: Arc<ThreadManager>,
+    handle: Arc<ThreadHandle>,
+    turn: Turn,
+    request: TurnRequest,
+}
+
+impl TurnRunner {
+    fn thread_id(&self) -> &str {
+        &self.handle.id
+    }
+
+    async fn emit(&self, kind: ThreadEventKind) {
+        self.manager.emit(self.thread_id(), kind).await;
+    }
+
+    async fn run(
+        mut self,
+        gate: oneshot::Receiver<()>,
+        mut interrupt: oneshot::Receiver<oneshot::Receiver<()>>,
+    ) {
+        // Wait until the client has the turn/start answer.
+        let _ = gate.await;
+        let started_at_ms = now_ms();
+        self.turn.started_at = Some(started_at_ms / 1000);
+        self.emit(ThreadEventKind::StatusChanged(ThreadStatus::Active {
+            active_flags: Vec::new(),
+        }))
+        .await;
+        self.emit(ThreadEventKind::TurnStarted(self.turn.clone()))
+            .await;
+        self.begin(started_at_ms).await;
+
+        let outcome = self.sample_until_done(&mut interrupt).await;
+        self.finish(outcome, started_at_ms).await;
+    }
+
+    /// Records the turn's start, the first-turn context, and the user message.
+    async fn begin(&self, started_at_ms: i64) {
+        let turn_id = self.turn.id.clone();
+        let user_item = ThreadItem {
+            kind: ThreadItemKind::UserMessage {
+                id: uuid::Uuid::now_v7().to_string(),
+                client_id: self.request.client_user_message_id.clone(),
+                content: self.request.input.clone(),
+            },
+            started_at_ms: Some(started_at_ms),
+            completed_at_ms: Some(started_at_ms),
+        };
+        {
+            let mut state = self.handle.state.lock().await;
+            let mut turn = self.turn.clone();
+            turn.items_view = TurnItemsView::Full;
+            state.turns.push(turn);
+            state.persist(
+                "event_msg",
+                &EventMsg::TaskStarted {
+                    turn_id: turn_id.clone(),
+                    started_at: Some(started_at_ms / 1000),
+                    model_context_window: self.manager.config.model_context_window,
+                },
+            );
+            let settings = state.settings.clone();
+            state.persist(
+                "turn_context",
+                &TurnContextLine {
+                    turn_id: Some(turn_id.clone()),
+                    cwd: settings.cwd.display().to_string(),
+                    approval_policy: serde_json::to_value(settings.approval_policy)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned)),
+                    sandbox_policy: Some(kebab_sandbox(&settings.sandbox)),
+                    model: settings.model.clone(),
+                    effort: settings.effort.clone(),
+                    summary: settings
+                        .summary
+                        .and_then(|s| serde_json::to_value(s).ok())
+                        .and_then(|v| v.as_str().map(str::to_owned)),
+                },
+            );
+            if state.history.is_empty() {
+                let mut context = Vec::new();
+                if let Some(text) = &settings.developer_instructions {
+                    context.push(ResponseItem::text_message("developer", None, text.clone()));
+                }
+                if let Some(agents_md) = prompt::agents_md_message(&settings.cwd) {
+                    context.push(agents_md);
+                }
+                let date = Utc::from_ms(started_at_ms);
+                context.push(prompt::environment_context(
+                    &settings.cwd,
+                    settings.approval_policy,
+                    &settings.sandbox,
+                    &format!("{:04}-{:02}-{:02}", date.year, date.month, date.day),
+                ));
+                for item in context {
+                    state.persist("response_item", &item);
+                    state.history.push(item);
+                }
+            }
+            if state.preview.is_empty() {
+                state.preview = preview_of(&self.request.input);
+            }
+            let message = user_response_item(&self.request.input);
+            state.persist("response_item", &message);
+            state.history.push(message);
+            state.persist(
+                "event_msg",
+                &item_completed(self.thread_id(), &turn_id, &user_item),
+            );
+            push_item(&mut state.turns, &turn_id, user_item.clone());
+        }
+        self.emit(ThreadEventKind::ItemStarted {
+            turn_id: turn_id.clone(),
+            item: ThreadItem {
+                completed_at_ms: None,
+                ..user_item.clone()
+            },
+        })
+        .await;
+        self.emit(ThreadEventKind::ItemCompleted {
+            turn_id,
+            item: user_item,
+        })
+        .await;
+    }
+
+    /// Model requests until the model stops calling tools, with stream retries.
+    async fn sample_until_done(
+        &self,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> Outcome {
+        let max_retries = {
+            let state = self.handle.state.lock().await;
+            self.manager
+                .config
+                .provider(&state.settings.model_provider)
+                .map_or(0, |provider| provider.stream_max_retries)
+        };
+        let mut stream_retries = 0;
+        loop {
+            let step = self.sample(interrupt).await;
+            match step {
+                Step::Done { follow_up: true } => {
+                    stream_retries = 0;
+                }
+                Step::Done { follow_up: false } => return Outcome::Completed,
+                Step::Interrupted(gate) => return Outcome::Interrupted(gate),
+                Step::Failed(error) => {
+                    if !error.is_stream_retryable() || stream_retries >= max_retries {
+                        return Outcome::Failed(error);
+                    }
+                    stream_retries += 1;
+                    let mut notice = error.to_turn_error();
+                    notice.additional_details = Some(error.message.clone());
+                    notice.message = format!("Reconnecting... {stream_retries}/{max_retries}");
+                    self.emit(ThreadEventKind::Error {
+                        turn_id: self.turn.id.clone(),
+                        error: notice,
+                        will_retry: true,
+                    })
+                    .await;
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff(stream_retries)) => {}
+                        gate = &mut *interrupt => {
+                            return Outcome::Interrupted(gate.unwrap_or_else(|_| closed_gate()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The request for the next model call: base instructions, then the history.
+    async fn build_request(&self) -> (ModelRequest, Option<crate::config::ModelProvider>) {
+        let state = self.handle.state.lock().await;
+        let settings = &state.settings;
+        let mut input = Vec::with_capacity(state.history.len() + 1);
+        input.push(ResponseItem::text_message(
+            "developer",
+            None,
+            settings.base_instructions.clone(),
+        ));
+        input.extend(state.history.iter().cloned());
+        let request = ModelRequest {
+            model: settings.model.clone(),
+            input,
+            reasoning_effort: settings.effort.clone(),
+            reasoning_summary: settings.summary,
+            output_schema: self.request.output_schema.clone(),
+            tools: Vec::new(),
+            thread_id: self.thread_id().to_owned(),
+            turn_id: self.turn.id.clone(),
+        };
+        let provider = self
+            .manager
+            .config
+            .provider(&settings.model_provider)
+            .cloned();
+        (request, provider)
+    }
+
+    /// Answers a call to a tool this session does not have, so the model can go on.
+    async fn answer_unsupported_call(&self, call: ResponseItem) {
+        let ResponseItem::FunctionCall { call_id, name, .. } = &call else {
+            return;
+        };
+        let output = ResponseItem::FunctionCallOutput {
+            call_id: call_id.clone(),
+            output: unsupported_tool_output(name),
+        };
+        let mut state = self.handle.state.lock().await;
+        for item in [call, output] {
+            state.persist("response_item", &item);
+            state.history.push(item);
+        }
+    }
+
+    /// One model request and its streamed response.
+    async fn sample(&self, interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>) -> Step {
+        let (request, provider) = self.build_request().await;
+        let Some(provider) = provider else {
+            return Step::Failed(ModelError {
+                kind: crate::model::ModelErrorKind::ResponseFailed,
+                message: "the thread's model provider is no longer configured".to_owned(),
+                details: None,
+            });
+        };
+        let http = match self.manager.http() {
+            Ok(http) => http.clone(),
+            Err(message) => {
+                return Step::Failed(ModelError {
+                    kind: crate::model::ModelErrorKind::Connect,
+                    message,
+                    details: None,
+                });
+            }
+        };
+        let client = ModelClient::new(
+            http,
+            provider,
+            self.request.originator.clone(),
+            self.request.user_agent.clone(),
+        );
+        let mut stream = tokio::select! {
+            result = client.stream(&request) => match result {
+                Ok(stream) => stream,
+                Err(error) => return Step::Failed(error),
+            },
+            gate = &mut *interrupt => return Step::Interrupted(gate.unwrap_or_else(|_| closed_gate())),
+        };
+        let mut follow_up = false;
+        let mut open = OpenItems::default();
+        loop {
+            let event = tokio::select! {
+                event = stream.next() => event,
+                gate = &mut *interrupt => return Step::Interrupted(gate.unwrap_or_else(|_| closed_gate())),
+            };
+            let event = match event {
+                None => return Step::Done { follow_up },
+                Some(Err(error)) => return Step::Failed(error),
+                Some(Ok(event)) => event,
+            };
+            match event {
+                ResponseEvent::Completed { usage, .. } => {
+                    if let Some(usage) = usage {
+                        self.record_usage(usage).await;
+                    }
+                }
+                ResponseEvent::OutputItemDone(call @ ResponseItem::FunctionCall { .. }) => {
+                    follow_up = true;
+                    self.answer_unsupported_call(call).await;
+                }
+                other => self.stream_event(other, &mut open).await,
+            }
+        }
+    }
+
+    /// Turns a streamed event into item events.
+    async fn stream_event(&self, event: ResponseEvent, open: &mut OpenItems) {
+        let turn_id = self.turn.id.clone();
+        match event {
+            ResponseEvent::OutputItemAdded(item) => {
+                let Some(kind) = started_kind(&item) else {
+                    return;
+                };
+                let started_at_ms = now_ms();
+                open.started
+                    .push((kind_id(&kind).to_owned(), started_at_ms));
+                self.emit(ThreadEventKind::ItemStarted {
+                    turn_id,
+                    item: ThreadItem {
+                        kind,
+                        started_at_ms: Some(started_at_ms),
+                        completed_at_ms: None,
+                    },
+                })
+                .await;
+            }
+            ResponseEvent::OutputTextDelta { item_id, delta } => {
+                self.emit(ThreadEventKind::AgentMessageDelta {
+                    turn_id,
+                    item_id,
+                    delta,
+                })
+                .await;
+            }
+            ResponseEvent::ReasoningSummaryPartAdded {
+                item_id,
+                summary_index,
+            } => {
+                self.emit(ThreadEventKind::ReasoningSummaryPartAdded {
+                    turn_id,
+                    item_id,
+                    summary_index,
+                })
+                .await;
+            }
+            ResponseEvent::ReasoningSummaryTextDelta {
+                item_id,
+                summary_index,
+                delta,
+            } => {
+                self.emit(ThreadEventKind::ReasoningSummaryTextDelta {
+                    turn_id,
+                    item_id,
+                    summary_index,
+                    delta,
+                })
+                .await;
+            }
+            ResponseEvent::ReasoningTextDelta {
+                item_id,
+                content_index,
+                delta,
+            } => {
+                self.emit(ThreadEventKind::ReasoningTextDelta {
+                    turn_id,
+                    item_id,
+                    content_index,
+                    delta,
+                })
+                .await;
+            }
+            ResponseEvent::OutputItemDone(item) => self.item_done(item, open).await,
+            ResponseEvent::Completed { .. } => {}
+        }
+    }
+
+    /// A completed output item: recorded, persisted and announced.
+    async fn item_done(&self, item: ResponseItem, open: &mut OpenItems) {
+        let Some(kind) = completed_kind(&item) else {
+            return;
+        };
+        let turn_id = self.turn.id.clone();
+        let id = kind_id(&kind).to_owned();
+        let completed_at_ms = now_ms();
+        let started_at_ms = open
+            .started
+            .iter()
+            .find(|(open_id, _)| *open_id == id)
+            .map_or(completed_at_ms, |(_, at)| *at);
+        let was_announced = open.started.iter().any(|(open_id, _)| *open_id == id);
+        let thread_item = ThreadItem {
+            kind,
+            started_at_ms: Some(started_at_ms),
+            completed_at_ms: Some(completed_at_ms),
+        };
+        {
+            let mut state = self.handle.state.lock().await;
+            state.persist(
+                "event_msg",
+                &item_completed(self.thread_id(), &turn_id, &thread_item),
+            );
+            state.persist("response_item", &item);
+            state.history.push(item);
+            push_item(&mut state.turns, &turn_id, thread_item.clone());
+        }
+        if !was_announced {
+            self.emit(ThreadEventKind::ItemStarted {
+                turn_id: turn_id.clone(),
+                item: ThreadItem {
+                    completed_at_ms: None,
+                    ..thread_item.clone()
+                },
+            })
+            .await;
+        }
+        self.emit(ThreadEventKind::ItemCompleted {
+            turn_id,
+            item: thread_item,
+        })
+        .await;
+    }
+
+    async fn record_usage(&self, usage: tern_protocol::v2::TokenUsageBreakdown) {
+        let token_usage = {
+            let mut state = self.handle.state.lock().await;
+            state.token_usage.last = usage;
+            state.token_usage.total += usage;
+            state.token_usage.model_context_window = self.manager.config.model_context_window;
+            let token_usage = state.token_usage;
+            state.persist(
+                "event_msg",
+                &EventMsg::TokenCount {
+                    info: Some(TokenCountInfo {
+                        total_token_usage: token_usage.total.into(),
+                        last_token_usage: token_usage.last.into(),
+                        model_context_window: token_usage.model_context_window,
+                    }),
+                },
+            );
+            token_usage
+        };
+        self.emit(ThreadEventKind::TokenUsage {
+            turn_id: self.turn.id.clone(),
+            usage: token_usage,
+        })
+        .await;
+    }
+
+    /// Records how the turn ended and announces it.
+    async fn finish(mut self, outcome: Outcome, started_at_ms: i64) {
+        let turn_id = self.turn.id.clone();
+        let completed_at_ms = now_ms();
+        let (status, error, gate) = match outcome {
+            Outcome::Completed => (TurnStatus::Completed, None, None),
+            Outcome::Failed(error) => (TurnStatus::Failed, Some(error.to_turn_error()), None),
+            Outcome::Interrupted(gate) => (TurnStatus::Interrupted, None, Some(gate)),
+        };
+        let (summary_items, thread_status) = {
+            let mut state = self.handle.state.lock().await;
+            let last_agent_message =
+                state
+                    .turns
+                    .iter()
+                    .rev()
+                    .find(|t| t.id == turn_id)
+                    .and_then(|turn| {
+                        turn.items.iter().rev().find_map(|item| match &item.kind {
+                            ThreadItemKind::AgentMessage { text, .. } => Some(text.clone()),
+                            _ => None,
+                        })
+                    });
+            if status == TurnStatus::Interrupted {
+                let marker = ResponseItem::text_message(
+                    "user",
+                    None,
+                    "<turn_aborted>\nThe user interrupted the previous turn on purpose. Any \
+                     work in progress was stopped; ask before resuming it.\n</turn_aborted>",
+                );
+                state.persist("response_item", &marker);
+                state.history.push(marker);
+                state.persist(
+                    "event_msg",
+                    &EventMsg::TurnAborted {
+                        turn_id: Some(turn_id.clone()),
+                        reason: "interrupted".to_owned(),
+                    },
+                );
+            } else {
+                state.persist(
+                    "event_msg",
+                    &EventMsg::TaskComplete {
+                        turn_id: turn_id.clone(),
+                        last_agent_message,
+                        started_at: Some(started_at_ms / 1000),
+                        completed_at: Some(completed_at_ms / 1000),
+                        duration_ms: Some(completed_at_ms - started_at_ms),
+                        error: error.clone(),
+                    },
+                );
+            }
+            state.sync();
+            let thread_status = if status == TurnStatus::Failed {
+                ThreadStatus::SystemError
+            } else {
+                ThreadStatus::Idle
+            };
+            state.status = thread_status.clone();
+            state.active = None;
+            state.updated_at_ms = completed_at_ms;
+            let mut summary = Vec::new();
+            if let Some(turn) = state.turns.iter_mut().rev().find(|t| t.id == turn_id) {
+                turn.status = status;
+                turn.error.clone_from(&error);
+                turn.completed_at = Some(completed_at_ms / 1000);
+                turn.duration_ms = Some(completed_at_ms - started_at_ms);
+                summary = turn
+                    .items
+                    .iter()
+                    .filter(|item| matches!(item.kind, ThreadItemKind::AgentMessage { .. }))
+                    .cloned()
+                    .collect();
+            }
+            (summary, thread_status)
+        };
+        if let Some(gate) = gate {
+            // The client must have the interrupt's answer before the turn's end.
+            let _ = gate.await;
+        }
+        self.turn.status = status;
+        self.turn.completed_at = Some(completed_at_ms / 1000);
+        self.turn.duration_ms = Some(completed_at_ms - started_at_ms);
+        self.turn.error.clone_from(&error);
+        if status == TurnStatus::Completed {
+            self.turn.items = summary_items;
+            self.turn.items_view = TurnItemsView::Summary;
+        }
+        self.emit(ThreadEventKind::StatusChanged(thread_status))
+            .await;
+        if let Some(error) = error {
+            self.emit(ThreadEventKind::Error {
+                turn_id: turn_id.clone(),
+                error,
+                will_retry: false,
+            })
+            .await;
+        }
+        self.emit(ThreadEventKind::TurnCompleted(self.turn.clone()))
+            .await;
+    }
+}
+
+/// Items a response has started and not yet completed, with their start times.
+#[derive(Default)]
+struct OpenItems {
+    started: Vec<(String, i64)>,
+}
+
+/// A gate that is already open (the interrupter went away).
+fn closed_gate() -> oneshot::Receiver<()> {
+    let (tx, rx) = oneshot::channel();
+    let _ = tx.send(());
+    rx
+}
+
+fn push_item(turns: &mut [Turn], turn_id: &str, item: ThreadItem) {
+    if let Some(turn) = turns.iter_mut().rev().find(|t| t.id == turn_id) {
+        turn.items.push(item);
+    }
+}
+
+fn item_completed(thread_id: &str, turn_id: &str, item: &ThreadItem) -> EventMsg {
+    EventMsg::ItemCompleted {
+        thread_id: Some(thread_id.to_owned()),
+        turn_id: turn_id.to_owned(),
+        item: rollout_item(&item.kind),
+        started_at_ms: item.started_at_ms,
+        completed_at_ms: item.completed_at_ms,
+    }
+}
+
+/// The model-history form of the user's input.
+fn user_response_item(input: &[UserInput]) -> ResponseItem {
+    let content = input
+        .iter()
+        .map(|part| match part {
+            UserInput::Text { text, .. } => ContentItem::InputText { text: text.clone() },
+            UserInput::Image { url, .. } => ContentItem::InputImage {
+                image_url: url.clone(),
+            },
+            UserInput::LocalImage { path, .. } => local_image(path),
+        })
+        .collect();
+    ResponseItem::Message {
+        id: Some(format!("msg_{}", uuid::Uuid::now_v7())),
+        role: "user".to_owned(),
+        content,
+        status: None,
+    }
+}
+
+/// A local image as a `data:` URL, or a note when it cannot be read.
+fn local_image(path: &str) -> ContentItem {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let mime = match std::path::Path::new(path)
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("png") => "image/png",
+                Some("gif") => "image/gif",
+                Some("webp") => "image/webp",
+                _ => "image/jpeg",
+            };
+            ContentItem::InputImage {
+                image_url: format!("data:{mime};base64,{}", base64(&bytes)),
+            }
+        }
+        Err(err) => ContentItem::InputText {
+            text: format!("[image {path} could not be read: {err}]"),
+        },
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The item a started output item announces, when it is one clients see.
+fn started_kind(item: &ResponseItem) -> Option<ThreadItemKind> {
+    match item {
+        ResponseItem::Message { id, role, .. } if role == "assistant" => {
+            Some(ThreadItemKind::AgentMessage {
+                id: id.clone().unwrap_or_default(),
+                text: String::new(),
+                phase: None,
+            })
+        }
+        ResponseItem::Reasoning { id, .. } => Some(ThreadItemKind::Reasoning {
+            id: id.clone(),
+            summary: Vec::new(),
+            content: Vec::new(),
+        }),
+        _ => None,
+    }
+}
+
+/// The item a completed output item becomes, when it is one clients see.
+fn completed_kind(item: &ResponseItem) -> Option<ThreadItemKind> {
+    match item {
+        ResponseItem::Message { id, role, .. } if role == "assistant" => {
+            Some(ThreadItemKind::AgentMessage {
+                id: id.clone().unwrap_or_default(),
+                text: item.message_text().unwrap_or_default(),
+                phase: None,
+            })
+        }
+        ResponseItem::Reasoning {
+            id,
+            summary,
+            content,
+            ..
+        } => Some(ThreadItemKind::Reasoning {
+            id: id.clone(),
+            summary: summary.iter().map(|s| s.text().to_owned()).collect(),
+            content: content
+                .iter()
+                .flatten()
+                .map(ReasoningText::text)
+                .map(str::to_owned)
+                .collect(),
+        }),
+        _ => None,
+    }
+}
+
+fn kind_id(kind: &ThreadItemKind) -> &str {
+    match kind {
+        ThreadItemKind::UserMessage { id, .. }
+        | ThreadItemKind::AgentMessage { id, .. }
+        | ThreadItemKind::Reasoning { id, .. }
+        | ThreadItemKind::ContextCompaction { id } => id,
+    }
+}
+
+/// The sandbox policy as `turn_context` lines store it (kebab-case types).
+fn kebab_sandbox(policy: &tern_protocol::v2::SandboxPolicy) -> serde_json::Value {
+    use tern_protocol::v2::SandboxPolicy;
+    match policy {
+        SandboxPolicy::DangerFullAccess => serde_json::json!({"type": "danger-full-access"}),
+        SandboxPolicy::ReadOnly { network_access } => {
+            serde_json::json!({"type": "read-only", "network_access": network_access})
+        }
+        SandboxPolicy::WorkspaceWrite {
+            writable_roots,
+            network_access,
+            exclude_tmpdir_env_var,
+            exclude_slash_tmp,
+        } => serde_json::json!({
+            "type": "workspace-write",
+            "writable_roots": writable_roots,
+            "network_access": network_access,
+            "exclude_tmpdir_env_var": exclude_tmpdir_env_var,
+            "exclude_slash_tmp": exclude_slash_tmp,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_encodes_with_padding() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}
