@@ -4,5 +4,7 @@
 
 // Helpers outside `#[test]` functions fail the test the same way an assertion does.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// `tern` (the server under test) and `turn` read differently enough.
+#![allow(clippy::similar_names)]
 
 mod suite;

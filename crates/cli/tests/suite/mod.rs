@@ -1,9 +1,11 @@
 mod config;
 mod errors;
 mod experimental;
+mod failures;
 mod generate;
 mod handshake;
 mod lifecycle;
+mod turns;
 
 use tern_test_support::{Builder, TernProcess};
 
