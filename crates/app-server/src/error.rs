@@ -54,7 +54,11 @@ pub(crate) fn core(err: CoreError) -> RpcError {
         CoreError::InvalidThreadId { .. }
         | CoreError::ThreadNotFound { .. }
         | CoreError::ThreadNotLoaded { .. }
-        | CoreError::TurnNotActive { .. } => RpcError::invalid_request(err.to_string()),
+        | CoreError::TurnNotActive { .. }
+        | CoreError::Archived { .. }
+        | CoreError::Busy { .. }
+        | CoreError::NoActiveTurn { .. }
+        | CoreError::TurnMismatch { .. } => RpcError::invalid_request(err.to_string()),
         CoreError::InvalidCwd { .. }
         | CoreError::UnknownProvider { .. }
         | CoreError::EmptyInput => RpcError::new(error_code::INVALID_PARAMS, err.to_string()),

@@ -38,6 +38,19 @@ impl Subscriptions {
         }
     }
 
+    /// Unsubscribes a connection; `false` if it was not subscribed.
+    pub(crate) fn unsubscribe(&self, thread_id: &str, connection_id: u64) -> bool {
+        let Ok(mut by_thread) = self.by_thread.lock() else {
+            return false;
+        };
+        let Some(subscribers) = by_thread.get_mut(thread_id) else {
+            return false;
+        };
+        let before = subscribers.len();
+        subscribers.retain(|(id, _)| *id != connection_id);
+        before != subscribers.len()
+    }
+
     /// The open connections subscribed to `thread_id`; closed ones are dropped.
     fn subscribers(&self, thread_id: &str) -> Vec<Outbound> {
         let Ok(mut by_thread) = self.by_thread.lock() else {

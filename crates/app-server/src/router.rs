@@ -142,6 +142,45 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
             });
             reply_then::<client::ThreadStart>(result, experimental)
         }
+        ClientRequest::ThreadResume(params) => {
+            let result = handlers::thread::thread_resume(&req, params).await;
+            let after = match &result {
+                Ok(response) => req
+                    .server
+                    .threads
+                    .token_usage(&response.thread.id)
+                    .await
+                    .and_then(|usage| handlers::thread::token_usage_after_resume(response, usage))
+                    .map_or(After::Nothing, After::Notify),
+                Err(_) => After::Nothing,
+            };
+            reply_then::<client::ThreadResume>(result.map(|r| (r, after)), experimental)
+        }
+        ClientRequest::ThreadSetName(params) => reply_then::<client::ThreadSetName>(
+            handlers::thread::thread_set_name(&req, params)
+                .await
+                .map(|(response, updated)| (response, After::Notify(updated))),
+            experimental,
+        ),
+        ClientRequest::ThreadArchive(params) => reply_then::<client::ThreadArchive>(
+            handlers::thread::thread_archive(&req, params)
+                .await
+                .map(|(response, archived)| (response, After::Notify(archived))),
+            experimental,
+        ),
+        ClientRequest::ThreadUnarchive(params) => reply_then::<client::ThreadUnarchive>(
+            handlers::thread::thread_unarchive(&req, params)
+                .await
+                .map(|(response, unarchived)| (response, After::Notify(unarchived))),
+            experimental,
+        ),
+        ClientRequest::ThreadUnsubscribe(params) => reply::<client::ThreadUnsubscribe>(
+            Ok(handlers::thread::thread_unsubscribe(&req, &params)),
+            experimental,
+        ),
+        ClientRequest::TurnSteer(params) => {
+            reply::<client::TurnSteer>(handlers::turn::turn_steer(&req, params).await, experimental)
+        }
         ClientRequest::ThreadRead(params) => reply::<client::ThreadRead>(
             handlers::thread::thread_read(&req, params).await,
             experimental,

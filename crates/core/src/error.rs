@@ -68,6 +68,18 @@ pub enum CoreError {
     /// `turn/interrupt` for a turn that is not running.
     #[error("no active turn `{turn_id}` on thread {thread_id}")]
     TurnNotActive { thread_id: String, turn_id: String },
+    /// The thread's rollout is archived.
+    #[error("thread {thread_id} is archived; unarchive it first")]
+    Archived { thread_id: String },
+    /// The thread is running a turn.
+    #[error("thread {thread_id} is running a turn; interrupt it or wait for it to finish")]
+    Busy { thread_id: String },
+    /// `turn/steer` without a running turn.
+    #[error("no active turn to steer on thread {thread_id}")]
+    NoActiveTurn { thread_id: String },
+    /// `turn/steer` for another turn than the running one.
+    #[error("expected active turn id `{expected}` but found `{active}`")]
+    TurnMismatch { expected: String, active: String },
     /// A turn needs input.
     #[error("input must not be empty")]
     EmptyInput,

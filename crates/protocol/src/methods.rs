@@ -29,11 +29,15 @@ use crate::v2::{
     MockExperimentalMethodParams, MockExperimentalMethodResponse,
     ReasoningSummaryPartAddedNotification, ReasoningSummaryTextDeltaNotification,
     ReasoningTextDeltaNotification, ServerDiagnosticsParams, ServerDiagnosticsResponse,
-    ThreadLoadedListParams, ThreadLoadedListResponse, ThreadReadParams, ThreadReadResponse,
+    ThreadArchiveParams, ThreadArchiveResponse, ThreadArchivedNotification, ThreadLoadedListParams,
+    ThreadLoadedListResponse, ThreadNameUpdatedNotification, ThreadReadParams, ThreadReadResponse,
+    ThreadResumeParams, ThreadResumeResponse, ThreadSetNameParams, ThreadSetNameResponse,
     ThreadStartParams, ThreadStartResponse, ThreadStartedNotification,
-    ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification,
-    TurnCompletedNotification, TurnInterruptParams, TurnInterruptResponse, TurnStartParams,
-    TurnStartResponse, TurnStartedNotification,
+    ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification, ThreadUnarchiveParams,
+    ThreadUnarchiveResponse, ThreadUnarchivedNotification, ThreadUnsubscribeParams,
+    ThreadUnsubscribeResponse, TurnCompletedNotification, TurnInterruptParams,
+    TurnInterruptResponse, TurnStartParams, TurnStartResponse, TurnStartedNotification,
+    TurnSteerParams, TurnSteerResponse,
 };
 
 /// Whether a method (or field) is part of the stable API or needs `experimentalApi`.
@@ -297,6 +301,26 @@ client_requests! {
     ThreadStart => "thread/start" (Stable) {
         params: ThreadStartParams, response: ThreadStartResponse
     },
+    /// Loads a thread from disk (or finds it loaded) to continue it.
+    ThreadResume => "thread/resume" (Stable) {
+        params: ThreadResumeParams, response: ThreadResumeResponse
+    },
+    /// Names a thread; `thread/name/updated` follows.
+    ThreadSetName => "thread/name/set" (Stable) {
+        params: ThreadSetNameParams, response: ThreadSetNameResponse
+    },
+    /// Archives a thread; `thread/archived` follows.
+    ThreadArchive => "thread/archive" (Stable) {
+        params: ThreadArchiveParams, response: ThreadArchiveResponse
+    },
+    /// Brings an archived thread back; `thread/unarchived` follows.
+    ThreadUnarchive => "thread/unarchive" (Stable) {
+        params: ThreadUnarchiveParams, response: ThreadUnarchiveResponse
+    },
+    /// Stops this connection receiving a thread's events.
+    ThreadUnsubscribe => "thread/unsubscribe" (Stable) {
+        params: ThreadUnsubscribeParams, response: ThreadUnsubscribeResponse
+    },
     /// Reads a thread, loaded or on disk, optionally with its turns.
     ThreadRead => "thread/read" (Stable) {
         params: ThreadReadParams, response: ThreadReadResponse
@@ -308,6 +332,10 @@ client_requests! {
     /// Starts a turn on a thread; its items stream as notifications.
     TurnStart => "turn/start" (Stable) {
         params: TurnStartParams, response: TurnStartResponse
+    },
+    /// Adds input to the running turn.
+    TurnSteer => "turn/steer" (Stable) {
+        params: TurnSteerParams, response: TurnSteerResponse
     },
     /// Interrupts the running turn; it completes as `interrupted`.
     TurnInterrupt => "turn/interrupt" (Stable) {
@@ -328,6 +356,12 @@ server_notifications! {
     Error => "error" (Stable) (ErrorNotification),
     /// A thread was started or forked.
     ThreadStarted => "thread/started" (Stable) (ThreadStartedNotification),
+    /// A thread was archived.
+    ThreadArchived => "thread/archived" (Stable) (ThreadArchivedNotification),
+    /// A thread was unarchived.
+    ThreadUnarchived => "thread/unarchived" (Stable) (ThreadUnarchivedNotification),
+    /// A thread was named.
+    ThreadNameUpdated => "thread/name/updated" (Stable) (ThreadNameUpdatedNotification),
     /// A thread's status changed.
     ThreadStatusChanged => "thread/status/changed" (Stable) (ThreadStatusChangedNotification),
     /// A thread's token usage changed.

@@ -33,6 +33,13 @@ use tern_protocol::v2::{
     TurnItemsView, TurnStartParams, TurnStartResponse, TurnStartedNotification, TurnStatus,
     UserInput,
 };
+use tern_protocol::v2::{
+    ThreadArchiveParams, ThreadArchiveResponse, ThreadArchivedNotification,
+    ThreadNameUpdatedNotification, ThreadResumeParams, ThreadResumeResponse, ThreadSetNameParams,
+    ThreadSetNameResponse, ThreadUnarchiveParams, ThreadUnarchiveResponse,
+    ThreadUnarchivedNotification, ThreadUnsubscribeParams, ThreadUnsubscribeResponse,
+    ThreadUnsubscribeStatus, TurnSteerParams, TurnSteerResponse,
+};
 use tern_protocol::{NotificationEnvelope, ServerNotification};
 use tern_test_support::schema::UpstreamSchema;
 
@@ -521,6 +528,97 @@ fn thread_samples() -> Vec<(&'static str, Value)> {
             }),
         ),
     ];
+    let id = || THREAD_ID.to_owned();
+    samples.extend([
+        (
+            "ThreadResumeParams",
+            value(ThreadResumeParams {
+                thread_id: id(),
+                exclude_turns: Some(true),
+                ..ThreadResumeParams::default()
+            }),
+        ),
+        (
+            "ThreadResumeResponse",
+            value(ThreadResumeResponse {
+                thread: thread(),
+                model: "m".into(),
+                model_provider: "mock".into(),
+                service_tier: None,
+                cwd: AbsolutePathBuf::try_from(std::path::PathBuf::from("/w")).unwrap(),
+                instruction_sources: vec![],
+                approval_policy: AskForApproval::Never,
+                approvals_reviewer: ApprovalsReviewer::User,
+                sandbox: SandboxPolicy::DangerFullAccess,
+                reasoning_effort: None,
+            }),
+        ),
+        (
+            "ThreadSetNameParams",
+            value(ThreadSetNameParams {
+                thread_id: id(),
+                name: "n".into(),
+            }),
+        ),
+        ("ThreadSetNameResponse", value(ThreadSetNameResponse {})),
+        (
+            "ThreadNameUpdatedNotification",
+            value(ThreadNameUpdatedNotification {
+                thread_id: id(),
+                thread_name: Some("n".into()),
+            }),
+        ),
+        (
+            "ThreadArchiveParams",
+            value(ThreadArchiveParams { thread_id: id() }),
+        ),
+        ("ThreadArchiveResponse", value(ThreadArchiveResponse {})),
+        (
+            "ThreadArchivedNotification",
+            value(ThreadArchivedNotification { thread_id: id() }),
+        ),
+        (
+            "ThreadUnarchiveParams",
+            value(ThreadUnarchiveParams { thread_id: id() }),
+        ),
+        (
+            "ThreadUnarchiveResponse",
+            value(ThreadUnarchiveResponse { thread: thread() }),
+        ),
+        (
+            "ThreadUnarchivedNotification",
+            value(ThreadUnarchivedNotification { thread_id: id() }),
+        ),
+        (
+            "ThreadUnsubscribeParams",
+            value(ThreadUnsubscribeParams { thread_id: id() }),
+        ),
+        (
+            "ThreadUnsubscribeResponse",
+            value(ThreadUnsubscribeResponse {
+                status: ThreadUnsubscribeStatus::NotSubscribed,
+            }),
+        ),
+        (
+            "ThreadUnsubscribeStatus",
+            value(ThreadUnsubscribeStatus::Unsubscribed),
+        ),
+        (
+            "TurnSteerParams",
+            value(TurnSteerParams {
+                thread_id: id(),
+                expected_turn_id: TURN_ID.into(),
+                input: user_input(),
+                client_user_message_id: None,
+            }),
+        ),
+        (
+            "TurnSteerResponse",
+            value(TurnSteerResponse {
+                turn_id: TURN_ID.into(),
+            }),
+        ),
+    ]);
     for item in items() {
         samples.push(("ThreadItem", value(item)));
     }

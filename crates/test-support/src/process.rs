@@ -13,6 +13,10 @@ use tempfile::TempDir;
 
 use crate::schema::UpstreamSchema;
 
+/// The config of servers a test did not configure: every model request fails fast, locally.
+const OFFLINE_CONFIG: &str = "model_provider = \"offline\"\n\n[model_providers.offline]\n\
+base_url = \"http://127.0.0.1:9/v1\"\nrequest_max_retries = 0\nstream_max_retries = 0\n";
+
 /// How long any single wait for the server may take before the test fails.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -22,6 +26,7 @@ pub struct Builder {
     args: Vec<String>,
     env: Vec<(String, String)>,
     config_toml: Option<String>,
+    home: Option<PathBuf>,
 }
 
 impl Builder {
@@ -37,6 +42,13 @@ impl Builder {
         self
     }
 
+    /// Uses an existing home (e.g. to restart a server on the same state) instead of a fresh
+    /// temporary one.
+    pub fn home(mut self, home: impl Into<PathBuf>) -> Self {
+        self.home = Some(home.into());
+        self
+    }
+
     /// Writes `config.toml` into the server's home before it starts.
     pub fn config_toml(mut self, text: impl Into<String>) -> Self {
         self.config_toml = Some(text.into());
@@ -45,11 +57,19 @@ impl Builder {
 
     /// Spawns the server in a fresh temporary `TERN_HOME`.
     pub fn spawn(self) -> TernProcess {
-        let home = tempfile::tempdir().expect("creating a temporary TERN_HOME");
-        if let Some(text) = &self.config_toml {
-            std::fs::write(home.path().join("config.toml"), text).expect("writing config.toml");
+        let temp = tempfile::tempdir().expect("creating a temporary TERN_HOME");
+        let home = self.home.clone().unwrap_or_else(|| temp.path().to_owned());
+        match (&self.config_toml, &self.home) {
+            (Some(text), _) => {
+                std::fs::write(home.join("config.toml"), text).expect("writing config.toml");
+            }
+            // A fresh home without a config gets one whose provider is a closed loopback
+            // port, so no test can reach the network by forgetting to configure a mock.
+            (None, None) => std::fs::write(home.join("config.toml"), OFFLINE_CONFIG)
+                .expect("writing config.toml"),
+            (None, Some(_)) => {}
         }
-        let mut command = self.command(home.path());
+        let mut command = self.command(&home);
         let mut child = command.spawn().expect("spawning tern");
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped stdout");
@@ -84,6 +104,7 @@ impl Builder {
             lines: rx,
             stderr: stderr_text,
             home,
+            _temp_home: temp,
             next_id: 1,
             pending: HashMap::new(),
             experimental: false,
@@ -127,7 +148,9 @@ pub struct TernProcess {
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
-    home: TempDir,
+    home: PathBuf,
+    /// Removed with the process, when the home is a temporary one.
+    _temp_home: TempDir,
     next_id: i64,
     /// Method of each request sent and not yet answered, for validating its result.
     pending: HashMap<String, String>,
@@ -144,12 +167,13 @@ impl TernProcess {
             args: Vec::new(),
             env: Vec::new(),
             config_toml: None,
+            home: None,
         }
     }
 
     /// The server's `TERN_HOME`.
     pub fn home(&self) -> &Path {
-        self.home.path()
+        &self.home
     }
 
     /// The server's pid.

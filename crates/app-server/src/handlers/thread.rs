@@ -3,10 +3,17 @@
 use std::path::PathBuf;
 
 use tern_core::thread::StartOptions;
+use tern_protocol::ServerNotification;
 use tern_protocol::jsonrpc::RpcError;
 use tern_protocol::v2::{
-    AbsolutePathBuf, ApprovalsReviewer, ThreadLoadedListParams, ThreadLoadedListResponse,
-    ThreadReadParams, ThreadReadResponse, ThreadStartParams, ThreadStartResponse,
+    AbsolutePathBuf, ApprovalsReviewer, ThreadArchiveParams, ThreadArchiveResponse,
+    ThreadArchivedNotification, ThreadLoadedListParams, ThreadLoadedListResponse,
+    ThreadNameUpdatedNotification, ThreadReadParams, ThreadReadResponse, ThreadResumeParams,
+    ThreadResumeResponse, ThreadSetNameParams, ThreadSetNameResponse, ThreadStartParams,
+    ThreadStartResponse, ThreadStatus, ThreadStatusChangedNotification,
+    ThreadTokenUsageUpdatedNotification, ThreadUnarchiveParams, ThreadUnarchiveResponse,
+    ThreadUnarchivedNotification, ThreadUnsubscribeParams, ThreadUnsubscribeResponse,
+    ThreadUnsubscribeStatus,
 };
 
 use crate::error;
@@ -89,4 +96,152 @@ pub(crate) fn thread_loaded_list(
         .then(|| data.last().cloned())
         .flatten();
     ThreadLoadedListResponse { data, next_cursor }
+}
+
+/// Loads a thread to continue it, and subscribes the connection.
+pub(crate) async fn thread_resume(
+    req: &RequestCtx,
+    params: ThreadResumeParams,
+) -> Result<ThreadResumeResponse, RpcError> {
+    if params.model.is_some()
+        || params.model_provider.is_some()
+        || params.cwd.is_some()
+        || params.approval_policy.is_some()
+        || params.sandbox.is_some()
+        || params.developer_instructions.is_some()
+    {
+        // FIXME: settings overrides on resume; refused rather than silently ignored.
+        return Err(RpcError::new(
+            tern_protocol::jsonrpc::error_code::INVALID_PARAMS,
+            "invalid params for `thread/resume`: setting overrides are not supported yet; \
+             pass them to `turn/start`",
+        ));
+    }
+    let (mut thread, settings, cold) = req
+        .server
+        .threads
+        .resume(&params.thread_id, &req.client_name)
+        .await
+        .map_err(error::core)?;
+    if cold {
+        // As the reference: a cold resume reports the thread idle before answering.
+        req.outbound
+            .notify(ServerNotification::ThreadStatusChanged(
+                ThreadStatusChangedNotification {
+                    thread_id: thread.id.clone(),
+                    status: ThreadStatus::Idle,
+                },
+            ))
+            .await;
+    }
+    req.server
+        .subscriptions
+        .subscribe(&thread.id, req.connection_id, &req.outbound);
+    if params.exclude_turns == Some(true) {
+        thread.turns.clear();
+    }
+    Ok(ThreadResumeResponse {
+        model: settings.model,
+        model_provider: settings.model_provider,
+        service_tier: None,
+        cwd: AbsolutePathBuf::anchored(&settings.cwd),
+        instruction_sources: Vec::new(),
+        approval_policy: settings.approval_policy,
+        approvals_reviewer: ApprovalsReviewer::User,
+        sandbox: settings.sandbox,
+        reasoning_effort: settings.effort,
+        thread,
+    })
+}
+
+/// The restored token usage, sent after a resume's result.
+pub(crate) fn token_usage_after_resume(
+    response: &ThreadResumeResponse,
+    usage: tern_protocol::v2::ThreadTokenUsage,
+) -> Option<ServerNotification> {
+    let turn_id = response.thread.turns.last()?.id.clone();
+    Some(ServerNotification::ThreadTokenUsageUpdated(
+        ThreadTokenUsageUpdatedNotification {
+            thread_id: response.thread.id.clone(),
+            turn_id,
+            token_usage: usage,
+        },
+    ))
+}
+
+/// Names a thread.
+pub(crate) async fn thread_set_name(
+    req: &RequestCtx,
+    params: ThreadSetNameParams,
+) -> Result<(ThreadSetNameResponse, ServerNotification), RpcError> {
+    req.server
+        .threads
+        .set_name(&params.thread_id, &params.name)
+        .await
+        .map_err(error::core)?;
+    let updated = ServerNotification::ThreadNameUpdated(ThreadNameUpdatedNotification {
+        thread_id: params.thread_id,
+        thread_name: Some(params.name),
+    });
+    Ok((ThreadSetNameResponse {}, updated))
+}
+
+/// Archives a thread.
+pub(crate) async fn thread_archive(
+    req: &RequestCtx,
+    params: ThreadArchiveParams,
+) -> Result<(ThreadArchiveResponse, ServerNotification), RpcError> {
+    req.server
+        .threads
+        .archive(&params.thread_id)
+        .await
+        .map_err(error::core)?;
+    req.outbound
+        .notify(ServerNotification::ThreadStatusChanged(
+            ThreadStatusChangedNotification {
+                thread_id: params.thread_id.clone(),
+                status: ThreadStatus::NotLoaded,
+            },
+        ))
+        .await;
+    let archived = ServerNotification::ThreadArchived(ThreadArchivedNotification {
+        thread_id: params.thread_id,
+    });
+    Ok((ThreadArchiveResponse {}, archived))
+}
+
+/// Brings an archived thread back.
+pub(crate) async fn thread_unarchive(
+    req: &RequestCtx,
+    params: ThreadUnarchiveParams,
+) -> Result<(ThreadUnarchiveResponse, ServerNotification), RpcError> {
+    let thread = req
+        .server
+        .threads
+        .unarchive(&params.thread_id)
+        .await
+        .map_err(error::core)?;
+    let unarchived = ServerNotification::ThreadUnarchived(ThreadUnarchivedNotification {
+        thread_id: params.thread_id,
+    });
+    Ok((ThreadUnarchiveResponse { thread }, unarchived))
+}
+
+/// Stops this connection receiving the thread's events.
+pub(crate) fn thread_unsubscribe(
+    req: &RequestCtx,
+    params: &ThreadUnsubscribeParams,
+) -> ThreadUnsubscribeResponse {
+    let status = if !req.server.threads.is_loaded(&params.thread_id) {
+        ThreadUnsubscribeStatus::NotLoaded
+    } else if req
+        .server
+        .subscriptions
+        .unsubscribe(&params.thread_id, req.connection_id)
+    {
+        ThreadUnsubscribeStatus::Unsubscribed
+    } else {
+        ThreadUnsubscribeStatus::NotSubscribed
+    };
+    ThreadUnsubscribeResponse { status }
 }

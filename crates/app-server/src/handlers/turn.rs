@@ -6,6 +6,7 @@ use tern_core::thread::{AfterResponse, TurnRequest};
 use tern_protocol::jsonrpc::RpcError;
 use tern_protocol::v2::{
     TurnInterruptParams, TurnInterruptResponse, TurnStartParams, TurnStartResponse,
+    TurnSteerParams, TurnSteerResponse,
 };
 
 use crate::error;
@@ -53,4 +54,23 @@ pub(crate) async fn turn_interrupt(
         .await
         .map_err(error::core)?;
     Ok((TurnInterruptResponse {}, after))
+}
+
+/// Adds input to the running turn.
+pub(crate) async fn turn_steer(
+    req: &RequestCtx,
+    params: TurnSteerParams,
+) -> Result<TurnSteerResponse, RpcError> {
+    let turn_id = req
+        .server
+        .threads
+        .steer(
+            &params.thread_id,
+            &params.expected_turn_id,
+            params.input,
+            params.client_user_message_id,
+        )
+        .await
+        .map_err(error::core)?;
+    Ok(TurnSteerResponse { turn_id })
 }

@@ -1,4 +1,5 @@
-//! `tern app-server generate-json-schema` and `generate-ts`.
+//! `tern app-server generate-json-schema` and `generate-ts`. (That the vendored copies match
+//! the code is `tern-protocol`'s `schema_fixtures` test; here: the CLI and the stable filter.)
 
 use std::path::Path;
 use std::process::Command;
@@ -21,18 +22,12 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-fn vendored(kind: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../protocol/schema")
-        .join(kind)
-}
-
 #[test]
 fn json_schema_stable_leaves_experimental_methods_out() {
     let stable = tempfile::tempdir().unwrap();
     generate("generate-json-schema", stable.path(), false);
     let bundle = read(&stable.path().join("codex_app_server_protocol.schemas.json"));
-    assert!(bundle.contains("\"initialize\""));
+    assert!(bundle.contains("\"thread/start\""));
     assert!(!bundle.contains("mock/experimentalMethod"));
     assert!(
         !stable
@@ -43,17 +38,18 @@ fn json_schema_stable_leaves_experimental_methods_out() {
 
     let experimental = tempfile::tempdir().unwrap();
     generate("generate-json-schema", experimental.path(), true);
-    for name in [
-        "codex_app_server_protocol.schemas.json",
-        "ServerDiagnosticsResponse.json",
-        "InitializeParams.json",
-    ] {
-        assert_eq!(
-            read(&experimental.path().join(name)),
-            read(&vendored("json").join(name)),
-            "{name}"
-        );
-    }
+    let bundle = read(
+        &experimental
+            .path()
+            .join("codex_app_server_protocol.schemas.json"),
+    );
+    assert!(bundle.contains("mock/experimentalMethod"));
+    assert!(
+        experimental
+            .path()
+            .join("ServerDiagnosticsResponse.json")
+            .exists()
+    );
 }
 
 #[test]
@@ -61,18 +57,14 @@ fn typescript_stable_leaves_experimental_methods_out() {
     let stable = tempfile::tempdir().unwrap();
     generate("generate-ts", stable.path(), false);
     let requests = read(&stable.path().join("ClientRequest.ts"));
-    assert!(requests.contains("\"method\": \"initialize\""));
+    assert!(requests.contains("\"method\": \"turn/start\""));
     assert!(!requests.contains("mock/experimentalMethod"));
     assert!(!stable.path().join("ServerDiagnosticsResponse.ts").exists());
     assert!(!read(&stable.path().join("index.ts")).contains("ServerDiagnostics"));
 
     let experimental = tempfile::tempdir().unwrap();
     generate("generate-ts", experimental.path(), true);
-    for name in ["ClientRequest.ts", "index.ts", "InitializeParams.ts"] {
-        assert_eq!(
-            read(&experimental.path().join(name)),
-            read(&vendored("typescript").join(name)),
-            "{name}"
-        );
-    }
+    let requests = read(&experimental.path().join("ClientRequest.ts"));
+    assert!(requests.contains("\"method\": \"mock/experimentalMethod\""));
+    assert!(read(&experimental.path().join("index.ts")).contains("ServerDiagnosticsResponse"));
 }

@@ -5,6 +5,7 @@ mod failures;
 mod generate;
 mod handshake;
 mod lifecycle;
+mod threads;
 mod turns;
 
 use tern_test_support::{Builder, TernProcess};

@@ -347,7 +347,7 @@ fn a_thread_can_be_read_before_and_after_its_first_turn_and_after_a_restart() {
 fn tern_on_home(home: &std::path::Path, config: &str) -> TernProcess {
     let mut tern = tern()
         .config_toml(config)
-        .env("TERN_HOME", home.to_str().unwrap())
+        .home(home)
         .env("MOCK_API_KEY", "sk-test")
         .spawn();
     tern.initialize();

@@ -101,6 +101,11 @@ pub enum EventMsg {
         turn_id: Option<String>,
         reason: String,
     },
+    /// The user named (or renamed) the thread.
+    ThreadNameUpdated {
+        #[serde(default)]
+        thread_name: Option<String>,
+    },
     /// Event types tern does not rebuild from.
     #[serde(other)]
     Other,

@@ -38,6 +38,26 @@ pub fn rollout_path(home: &Path, thread_id: &str, created_ms: i64) -> PathBuf {
         ))
 }
 
+/// Where an archived rollout goes: `archived_sessions/<file name>` (flat, as the reference
+/// does).
+pub fn archived_path(home: &Path, live: &Path) -> Option<PathBuf> {
+    Some(home.join(ARCHIVED_SESSIONS_DIR).join(live.file_name()?))
+}
+
+/// Where an unarchived rollout goes back to: its dated folder, from the timestamp in its name.
+pub fn unarchived_path(home: &Path, archived: &Path) -> Option<PathBuf> {
+    let name = archived.file_name()?.to_str()?;
+    let stamp = name.strip_prefix("rollout-")?;
+    let (year, month, day) = (stamp.get(0..4)?, stamp.get(5..7)?, stamp.get(8..10)?);
+    Some(
+        home.join(SESSIONS_DIR)
+            .join(year)
+            .join(month)
+            .join(day)
+            .join(name),
+    )
+}
+
 /// Finds the rollout of `thread_id` under `sessions/` (or `archived_sessions/` when
 /// `archived`), by its file name.
 pub fn find_rollout(home: &Path, thread_id: &str, archived: bool) -> Option<PathBuf> {

@@ -31,6 +31,8 @@ pub struct LoadedRollout {
     pub preview: String,
     /// The ordinal the next appended line gets.
     pub next_ordinal: u64,
+    /// The user-given name, if any.
+    pub name: Option<String>,
 }
 
 /// Why a rollout could not be read at all.
@@ -105,6 +107,7 @@ struct Builder {
     last_context: Option<TurnContextLine>,
     preview: String,
     next_ordinal: u64,
+    name: Option<String>,
 }
 
 impl Builder {
@@ -230,6 +233,7 @@ impl Builder {
                     turn.status = TurnStatus::Interrupted;
                 }
             }
+            EventMsg::ThreadNameUpdated { thread_name } => self.name = thread_name,
             EventMsg::TokenCount { info: None } | EventMsg::Other => {}
         }
     }
@@ -248,6 +252,7 @@ impl Builder {
             last_context: self.last_context,
             preview: self.preview,
             next_ordinal: self.next_ordinal,
+            name: self.name,
         })
     }
 }

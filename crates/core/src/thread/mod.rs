@@ -153,6 +153,21 @@ impl ThreadManager {
             .and_then(|threads| threads.get(thread_id).cloned())
     }
 
+    /// Whether the thread is loaded.
+    pub fn is_loaded(&self, thread_id: &str) -> bool {
+        self.loaded(thread_id).is_some()
+    }
+
+    /// The token usage of a loaded thread.
+    pub async fn token_usage(
+        &self,
+        thread_id: &str,
+    ) -> Option<tern_protocol::v2::ThreadTokenUsage> {
+        let handle = self.loaded(thread_id)?;
+        let state = handle.state.lock().await;
+        Some(state.token_usage)
+    }
+
     /// Ids of the loaded threads, oldest first (thread ids are time-ordered).
     pub fn loaded_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self
@@ -225,17 +240,7 @@ impl ThreadManager {
             .ok_or_else(|| CoreError::ThreadNotLoaded {
                 thread_id: thread_id.to_owned(),
             })?;
-        let loaded = tokio::task::spawn_blocking(move || read_rollout(&path).map(|r| (r, path)))
-            .await
-            .map_err(|err| CoreError::Io {
-                context: "reading a rollout".to_owned(),
-                source: std::io::Error::other(err),
-            })?
-            .map_err(|err| CoreError::Io {
-                context: "reading a rollout".to_owned(),
-                source: std::io::Error::other(err),
-            })?;
-        let (rollout, path) = loaded;
+        let rollout = read_blocking(path.clone()).await?;
         let mut thread = state::thread_from_rollout(&rollout, &path, &self.config);
         thread.status = ThreadStatus::NotLoaded;
         if !include_turns {
@@ -266,6 +271,160 @@ impl ThreadManager {
         turn::start(Arc::clone(self), handle, request).await
     }
 
+    /// Loads a thread from its rollout (or finds it loaded) so turns can continue it. Returns
+    /// the thread, its settings, and whether it was loaded just now.
+    pub async fn resume(
+        &self,
+        thread_id: &str,
+        originator: &str,
+    ) -> Result<(Thread, ThreadSettings, bool), CoreError> {
+        check_thread_id(thread_id)?;
+        if let Some(handle) = self.loaded(thread_id) {
+            let state = handle.state.lock().await;
+            return Ok((state.wire(true), state.settings.clone(), false));
+        }
+        let Some(path) = find_rollout(&self.home, thread_id, false) else {
+            if find_rollout(&self.home, thread_id, true).is_some() {
+                return Err(CoreError::Archived {
+                    thread_id: thread_id.to_owned(),
+                });
+            }
+            return Err(CoreError::ThreadNotFound {
+                thread_id: thread_id.to_owned(),
+            });
+        };
+        let rollout = read_blocking(path.clone()).await?;
+        let state = ThreadState::from_rollout(rollout, &path, &self.config, originator.to_owned());
+        let (thread, settings) = (state.wire(true), state.settings.clone());
+        let handle = Arc::new(ThreadHandle {
+            id: thread_id.to_owned(),
+            state: Mutex::new(state),
+        });
+        // Another request may have loaded it meanwhile; keep that one.
+        let existing = {
+            let mut threads = self.threads.lock().map_err(|_| poisoned())?;
+            if let Some(existing) = threads.get(thread_id) {
+                Some(Arc::clone(existing))
+            } else {
+                threads.insert(thread_id.to_owned(), handle);
+                None
+            }
+        };
+        if let Some(existing) = existing {
+            let state = existing.state.lock().await;
+            return Ok((state.wire(true), state.settings.clone(), false));
+        }
+        Ok((thread, settings, true))
+    }
+
+    /// Names a loaded thread; the name is recorded in its rollout.
+    pub async fn set_name(&self, thread_id: &str, name: &str) -> Result<(), CoreError> {
+        let handle = self.loaded_or_not_found(thread_id)?;
+        let mut state = handle.state.lock().await;
+        state.name = Some(name.to_owned());
+        if state.rollout_exists {
+            state.persist(
+                "event_msg",
+                &crate::rollout::EventMsg::ThreadNameUpdated {
+                    thread_name: Some(name.to_owned()),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Archives a thread: unloads it and moves its rollout to `archived_sessions/`. A thread
+    /// that never ran a turn gets its rollout written first, so it can be unarchived.
+    pub async fn archive(&self, thread_id: &str) -> Result<(), CoreError> {
+        check_thread_id(thread_id)?;
+        let live = if let Some(handle) = self.loaded(thread_id) {
+            let mut state = handle.state.lock().await;
+            if state.active.is_some() {
+                return Err(CoreError::Busy {
+                    thread_id: thread_id.to_owned(),
+                });
+            }
+            if !state.rollout_exists {
+                let name = state.name.clone();
+                state.persist(
+                    "event_msg",
+                    &crate::rollout::EventMsg::ThreadNameUpdated { thread_name: name },
+                );
+            }
+            state.sync();
+            state.writer = None;
+            drop(state);
+            if let Ok(mut threads) = self.threads.lock() {
+                threads.remove(thread_id);
+            }
+            find_rollout(&self.home, thread_id, false)
+        } else {
+            find_rollout(&self.home, thread_id, false)
+        };
+        let live = live.ok_or_else(|| CoreError::ThreadNotFound {
+            thread_id: thread_id.to_owned(),
+        })?;
+        let target = crate::rollout::archived_path(&self.home, &live).ok_or_else(|| {
+            CoreError::ThreadNotFound {
+                thread_id: thread_id.to_owned(),
+            }
+        })?;
+        move_file(&live, &target)
+    }
+
+    /// Moves an archived thread's rollout back; returns the thread (not loaded).
+    pub async fn unarchive(&self, thread_id: &str) -> Result<Thread, CoreError> {
+        check_thread_id(thread_id)?;
+        let archived =
+            find_rollout(&self.home, thread_id, true).ok_or_else(|| CoreError::ThreadNotFound {
+                thread_id: thread_id.to_owned(),
+            })?;
+        let target = crate::rollout::unarchived_path(&self.home, &archived).ok_or_else(|| {
+            CoreError::ThreadNotFound {
+                thread_id: thread_id.to_owned(),
+            }
+        })?;
+        move_file(&archived, &target)?;
+        self.read(thread_id, false).await
+    }
+
+    /// Adds input to the running turn; returns its id. Fails when `expected_turn_id` is not
+    /// the running turn.
+    pub async fn steer(
+        &self,
+        thread_id: &str,
+        expected_turn_id: &str,
+        input: Vec<UserInput>,
+        client_id: Option<String>,
+    ) -> Result<String, CoreError> {
+        if input.is_empty() {
+            return Err(CoreError::EmptyInput);
+        }
+        let handle = self.loaded_or_not_found(thread_id)?;
+        let state = handle.state.lock().await;
+        let Some(active) = &state.active else {
+            return Err(CoreError::NoActiveTurn {
+                thread_id: thread_id.to_owned(),
+            });
+        };
+        if active.id != expected_turn_id {
+            return Err(CoreError::TurnMismatch {
+                expected: expected_turn_id.to_owned(),
+                active: active.id.clone(),
+            });
+        }
+        active.steer(input, client_id);
+        Ok(active.id.clone())
+    }
+
+    fn loaded_or_not_found(&self, thread_id: &str) -> Result<Arc<ThreadHandle>, CoreError> {
+        check_thread_id(thread_id)?;
+        self.loaded(thread_id)
+            .ok_or_else(|| CoreError::ThreadNotFound {
+                thread_id: thread_id.to_owned(),
+            })
+    }
+
     /// Interrupts the running turn `turn_id`. Its `turn/completed` waits for `AfterResponse`.
     pub async fn interrupt(
         &self,
@@ -289,6 +448,37 @@ impl ThreadManager {
         if self.events.send(event).await.is_err() {
             tracing::debug!("no one listens to thread events");
         }
+    }
+}
+
+/// Reads a rollout off the async threads.
+async fn read_blocking(path: PathBuf) -> Result<crate::rollout::LoadedRollout, CoreError> {
+    let io = |source| CoreError::Io {
+        context: "reading a rollout".to_owned(),
+        source,
+    };
+    tokio::task::spawn_blocking(move || read_rollout(&path))
+        .await
+        .map_err(|err| io(std::io::Error::other(err)))?
+        .map_err(|err| io(std::io::Error::other(err)))
+}
+
+/// Moves a rollout, creating the target's folders.
+fn move_file(from: &Path, to: &Path) -> Result<(), CoreError> {
+    let io = |source| CoreError::Io {
+        context: format!("moving {} to {}", from.display(), to.display()),
+        source,
+    };
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    std::fs::rename(from, to).map_err(io)
+}
+
+fn poisoned() -> CoreError {
+    CoreError::Io {
+        context: "thread table".to_owned(),
+        source: std::io::Error::other("a thread panicked while holding the thread table"),
     }
 }
 

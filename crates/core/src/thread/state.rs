@@ -28,12 +28,30 @@ pub struct ThreadSettings {
     pub developer_instructions: Option<String>,
 }
 
+/// Input added to a running turn, with the client's id for its message.
+pub(crate) type SteeredInput = (Vec<tern_protocol::v2::UserInput>, Option<String>);
+
 /// The turn running right now.
 #[derive(Debug)]
 pub(crate) struct ActiveTurn {
     pub(crate) id: String,
     /// Fired to interrupt; carries the gate `turn/completed` waits for.
     pub(crate) interrupt: Option<tokio::sync::oneshot::Sender<tokio::sync::oneshot::Receiver<()>>>,
+    /// Input from `turn/steer` (or a `turn/start` while running), taken before the next model
+    /// request.
+    pub(crate) steered: std::sync::Arc<std::sync::Mutex<Vec<SteeredInput>>>,
+}
+
+impl ActiveTurn {
+    pub(crate) fn steer(
+        &self,
+        input: Vec<tern_protocol::v2::UserInput>,
+        client_id: Option<String>,
+    ) {
+        if let Ok(mut steered) = self.steered.lock() {
+            steered.push((input, client_id));
+        }
+    }
 }
 
 /// Everything known about a loaded thread.
@@ -50,6 +68,10 @@ pub(crate) struct ThreadState {
     pub(crate) status: ThreadStatus,
     /// Where the rollout is (or will be, before the first turn).
     pub(crate) rollout_path: Option<PathBuf>,
+    /// Whether the rollout file exists (a resumed thread appends to it).
+    pub(crate) rollout_exists: bool,
+    /// The ordinal of the next line appended to an existing rollout.
+    pub(crate) next_ordinal: u64,
     pub(crate) writer: Option<RolloutWriter>,
     /// Finished turns with their items, and the running one.
     pub(crate) turns: Vec<Turn>,
@@ -70,6 +92,8 @@ impl ThreadState {
         let now = now_ms();
         Self {
             rollout_path: (!ephemeral).then(|| rollout_path(home, &id, now)),
+            rollout_exists: false,
+            next_ordinal: 0,
             id,
             settings,
             created_at_ms: now,
@@ -133,8 +157,16 @@ impl ThreadState {
             return;
         };
         if self.writer.is_none() {
-            match self.create_rollout(&path) {
-                Ok(writer) => self.writer = Some(writer),
+            let opened = if self.rollout_exists {
+                RolloutWriter::append_to(&path, self.next_ordinal)
+            } else {
+                self.create_rollout(&path)
+            };
+            match opened {
+                Ok(writer) => {
+                    self.writer = Some(writer);
+                    self.rollout_exists = true;
+                }
                 Err(err) => {
                     tracing::error!(thread_id = %self.id, path = %path.display(), error = %err, "cannot create the rollout");
                     return;
@@ -174,6 +206,58 @@ impl ThreadState {
             if let Err(err) = writer.sync() {
                 tracing::error!(thread_id = %self.id, error = %err, "cannot sync the rollout");
             }
+        }
+    }
+}
+
+impl ThreadState {
+    /// A thread loaded back from its rollout, to continue it.
+    pub(crate) fn from_rollout(
+        rollout: LoadedRollout,
+        path: &Path,
+        config: &Config,
+        originator: String,
+    ) -> Self {
+        let thread = thread_from_rollout(&rollout, path, config);
+        let context = rollout.last_context.as_ref();
+        let settings = ThreadSettings {
+            model: context.map_or_else(|| config.model.clone(), |c| c.model.clone()),
+            model_provider: thread.model_provider.clone(),
+            cwd: thread.cwd.as_path().to_owned(),
+            approval_policy: context
+                .and_then(|c| c.approval_policy.as_deref())
+                .and_then(|p| serde_json::from_value(serde_json::json!(p)).ok())
+                .unwrap_or(config.approval_policy),
+            sandbox: SandboxPolicy::from(config.sandbox_mode),
+            effort: context.and_then(|c| c.effort.clone()),
+            summary: context
+                .and_then(|c| c.summary.as_deref())
+                .and_then(|s| serde_json::from_value(serde_json::json!(s)).ok()),
+            base_instructions: rollout.meta.base_instructions.as_ref().map_or_else(
+                || crate::prompt::BASE_INSTRUCTIONS.to_owned(),
+                |b| b.text.clone(),
+            ),
+            developer_instructions: None,
+        };
+        let created_at_ms = thread.created_at * 1000;
+        Self {
+            id: thread.id.clone(),
+            settings,
+            created_at_ms,
+            updated_at_ms: thread.updated_at * 1000,
+            ephemeral: false,
+            originator: thread.originator.clone().unwrap_or(originator),
+            preview: rollout.preview,
+            name: rollout.name,
+            status: ThreadStatus::Idle,
+            rollout_path: Some(path.to_owned()),
+            rollout_exists: true,
+            next_ordinal: rollout.next_ordinal,
+            writer: None,
+            turns: rollout.turns,
+            history: rollout.history,
+            token_usage: rollout.token_usage.unwrap_or_default(),
+            active: None,
         }
     }
 }
@@ -221,7 +305,7 @@ pub(crate) fn thread_from_rollout(rollout: &LoadedRollout, path: &Path, config: 
         agent_nickname: None,
         agent_role: None,
         git_info: None,
-        name: None,
+        name: rollout.name.clone(),
         turns: rollout.turns.clone(),
     }
 }

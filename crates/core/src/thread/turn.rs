@@ -84,9 +84,11 @@ pub(super) async fn start(
         duration_ms: None,
     };
     let (interrupt_tx, interrupt_rx) = oneshot::channel();
+    let steered = Arc::default();
     state.active = Some(ActiveTurn {
         id: turn_id,
         interrupt: Some(interrupt_tx),
+        steered: Arc::clone(&steered),
     });
     state.status = ThreadStatus::Active {
         active_flags: Vec::<ThreadActiveFlag>::new(),
@@ -98,6 +100,7 @@ pub(super) async fn start(
         handle,
         turn: turn.clone(),
         request,
+        steered,
     };
     tokio::spawn(runner.run(gate, interrupt_rx));
     Ok((turn, after))
@@ -148,6 +151,8 @@ struct TurnRunner {
     handle: Arc<ThreadHandle>,
     turn: Turn,
     request: TurnRequest,
+    /// Input added while the turn runs.
+    steered: Arc<std::sync::Mutex<Vec<super::state::SteeredInput>>>,
 }
 
 impl TurnRunner {
@@ -183,15 +188,6 @@ impl TurnRunner {
     /// Records the turn's start, the first-turn context, and the user message.
     async fn begin(&self, started_at_ms: i64) {
         let turn_id = self.turn.id.clone();
-        let user_item = ThreadItem {
-            kind: ThreadItemKind::UserMessage {
-                id: uuid::Uuid::now_v7().to_string(),
-                client_id: self.request.client_user_message_id.clone(),
-                content: self.request.input.clone(),
-            },
-            started_at_ms: Some(started_at_ms),
-            completed_at_ms: Some(started_at_ms),
-        };
         {
             let mut state = self.handle.state.lock().await;
             let mut turn = self.turn.clone();
@@ -243,10 +239,35 @@ impl TurnRunner {
                     state.history.push(item);
                 }
             }
+        }
+        self.record_user_message(
+            self.request.input.clone(),
+            self.request.client_user_message_id.clone(),
+        )
+        .await;
+    }
+
+    /// A user message of this turn: recorded in history and the rollout, and announced.
+    async fn record_user_message(&self, input: Vec<UserInput>, client_id: Option<String>) {
+        let turn_id = self.turn.id.clone();
+        let at = now_ms();
+        let message = user_response_item(&input);
+        let user_item = ThreadItem {
+            kind: ThreadItemKind::UserMessage {
+                id: uuid::Uuid::now_v7().to_string(),
+                client_id,
+                content: input,
+            },
+            started_at_ms: Some(at),
+            completed_at_ms: Some(at),
+        };
+        {
+            let mut state = self.handle.state.lock().await;
             if state.preview.is_empty() {
-                state.preview = preview_of(&self.request.input);
+                if let ThreadItemKind::UserMessage { content, .. } = &user_item.kind {
+                    state.preview = preview_of(content);
+                }
             }
-            let message = user_response_item(&self.request.input);
             state.persist("response_item", &message);
             state.history.push(message);
             state.persist(
@@ -270,6 +291,21 @@ impl TurnRunner {
         .await;
     }
 
+    /// Takes the input steered into the turn, recording each as a user message; `false` when
+    /// there was none.
+    async fn take_steered(&self) -> bool {
+        let steered = self
+            .steered
+            .lock()
+            .map(|mut steered| std::mem::take(&mut *steered))
+            .unwrap_or_default();
+        let any = !steered.is_empty();
+        for (input, client_id) in steered {
+            self.record_user_message(input, client_id).await;
+        }
+        any
+    }
+
     /// Model requests until the model stops calling tools, with stream retries.
     async fn sample_until_done(
         &self,
@@ -286,10 +322,13 @@ impl TurnRunner {
         loop {
             let step = self.sample(interrupt).await;
             match step {
-                Step::Done { follow_up: true } => {
+                Step::Done { follow_up } => {
                     stream_retries = 0;
+                    // Steered input gets its own model request, even when the model was done.
+                    if !self.take_steered().await && !follow_up {
+                        return Outcome::Completed;
+                    }
                 }
-                Step::Done { follow_up: false } => return Outcome::Completed,
                 Step::Interrupted(gate) => return Outcome::Interrupted(gate),
                 Step::Failed(error) => {
                     if !error.is_stream_retryable() || stream_retries >= max_retries {

@@ -4,10 +4,16 @@ import type { InitializeParams } from "./InitializeParams";
 import type { MockExperimentalMethodParams } from "./MockExperimentalMethodParams";
 import type { RequestId } from "./RequestId";
 import type { ServerDiagnosticsParams } from "./ServerDiagnosticsParams";
+import type { ThreadArchiveParams } from "./ThreadArchiveParams";
 import type { ThreadLoadedListParams } from "./ThreadLoadedListParams";
 import type { ThreadReadParams } from "./ThreadReadParams";
+import type { ThreadResumeParams } from "./ThreadResumeParams";
+import type { ThreadSetNameParams } from "./ThreadSetNameParams";
 import type { ThreadStartParams } from "./ThreadStartParams";
+import type { ThreadUnarchiveParams } from "./ThreadUnarchiveParams";
+import type { ThreadUnsubscribeParams } from "./ThreadUnsubscribeParams";
 import type { TurnInterruptParams } from "./TurnInterruptParams";
 import type { TurnStartParams } from "./TurnStartParams";
+import type { TurnSteerParams } from "./TurnSteerParams";
 
-export type ClientRequest = { "method": "initialize", id: RequestId, params: InitializeParams, } | { "method": "thread/start", id: RequestId, params: ThreadStartParams, } | { "method": "thread/read", id: RequestId, params: ThreadReadParams, } | { "method": "thread/loaded/list", id: RequestId, params: ThreadLoadedListParams, } | { "method": "turn/start", id: RequestId, params: TurnStartParams, } | { "method": "turn/interrupt", id: RequestId, params: TurnInterruptParams, } | { "method": "server/diagnostics", id: RequestId, params: ServerDiagnosticsParams, } | { "method": "mock/experimentalMethod", id: RequestId, params: MockExperimentalMethodParams, };
+export type ClientRequest = { "method": "initialize", id: RequestId, params: InitializeParams, } | { "method": "thread/start", id: RequestId, params: ThreadStartParams, } | { "method": "thread/resume", id: RequestId, params: ThreadResumeParams, } | { "method": "thread/name/set", id: RequestId, params: ThreadSetNameParams, } | { "method": "thread/archive", id: RequestId, params: ThreadArchiveParams, } | { "method": "thread/unarchive", id: RequestId, params: ThreadUnarchiveParams, } | { "method": "thread/unsubscribe", id: RequestId, params: ThreadUnsubscribeParams, } | { "method": "thread/read", id: RequestId, params: ThreadReadParams, } | { "method": "thread/loaded/list", id: RequestId, params: ThreadLoadedListParams, } | { "method": "turn/start", id: RequestId, params: TurnStartParams, } | { "method": "turn/steer", id: RequestId, params: TurnSteerParams, } | { "method": "turn/interrupt", id: RequestId, params: TurnInterruptParams, } | { "method": "server/diagnostics", id: RequestId, params: ServerDiagnosticsParams, } | { "method": "mock/experimentalMethod", id: RequestId, params: MockExperimentalMethodParams, };

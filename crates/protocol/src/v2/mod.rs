@@ -27,14 +27,18 @@ pub use mock::{MockExperimentalMethodParams, MockExperimentalMethodResponse};
 pub use path::{AbsolutePathBuf, RelativePathError};
 pub use policy::{ApprovalsReviewer, AskForApproval, ReasoningSummary, SandboxMode, SandboxPolicy};
 pub use thread::{
-    GitInfo, SessionSource, Thread, ThreadActiveFlag, ThreadHistoryMode, ThreadLoadedListParams,
-    ThreadLoadedListResponse, ThreadReadParams, ThreadReadResponse, ThreadStartParams,
-    ThreadStartResponse, ThreadStartedNotification, ThreadStatus, ThreadStatusChangedNotification,
-    ThreadTokenUsageUpdatedNotification,
+    GitInfo, SessionSource, Thread, ThreadActiveFlag, ThreadArchiveParams, ThreadArchiveResponse,
+    ThreadArchivedNotification, ThreadHistoryMode, ThreadLoadedListParams,
+    ThreadLoadedListResponse, ThreadNameUpdatedNotification, ThreadReadParams, ThreadReadResponse,
+    ThreadResumeParams, ThreadResumeResponse, ThreadSetNameParams, ThreadSetNameResponse,
+    ThreadStartParams, ThreadStartResponse, ThreadStartedNotification, ThreadStatus,
+    ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification, ThreadUnarchiveParams,
+    ThreadUnarchiveResponse, ThreadUnarchivedNotification, ThreadUnsubscribeParams,
+    ThreadUnsubscribeResponse, ThreadUnsubscribeStatus,
 };
 pub use turn::{
     CodexErrorInfo, ErrorNotification, Turn, TurnCompletedNotification, TurnError,
     TurnInterruptParams, TurnInterruptResponse, TurnItemsView, TurnStartParams, TurnStartResponse,
-    TurnStartedNotification, TurnStatus,
+    TurnStartedNotification, TurnStatus, TurnSteerParams, TurnSteerResponse,
 };
 pub use usage::{ThreadTokenUsage, TokenUsageBreakdown};

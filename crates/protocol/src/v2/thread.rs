@@ -219,3 +219,138 @@ impl ExperimentalApi for ThreadLoadedListResponse {}
 impl ExperimentalApi for ThreadStartedNotification {}
 impl ExperimentalApi for ThreadStatusChangedNotification {}
 impl ExperimentalApi for ThreadTokenUsageUpdatedNotification {}
+
+/// Params of `thread/resume`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadResumeParams {
+    pub thread_id: String,
+    /// Leave the turns out of the result (they can be read with `thread/read`).
+    #[serde(default)]
+    pub exclude_turns: Option<bool>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub model_provider: Option<String>,
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub approval_policy: Option<AskForApproval>,
+    #[serde(default)]
+    pub sandbox: Option<SandboxMode>,
+    #[serde(default)]
+    pub developer_instructions: Option<String>,
+}
+
+/// Result of `thread/resume`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadResumeResponse {
+    pub thread: Thread,
+    pub model: String,
+    pub model_provider: String,
+    pub service_tier: Option<String>,
+    pub cwd: AbsolutePathBuf,
+    pub instruction_sources: Vec<String>,
+    pub approval_policy: AskForApproval,
+    pub approvals_reviewer: ApprovalsReviewer,
+    pub sandbox: SandboxPolicy,
+    pub reasoning_effort: Option<String>,
+}
+
+/// Params of `thread/name/set`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadSetNameParams {
+    pub thread_id: String,
+    pub name: String,
+}
+
+/// Result of `thread/name/set`: empty; `thread/name/updated` follows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct ThreadSetNameResponse {}
+
+/// `thread/name/updated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadNameUpdatedNotification {
+    pub thread_id: String,
+    pub thread_name: Option<String>,
+}
+
+/// Params of `thread/archive`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadArchiveParams {
+    pub thread_id: String,
+}
+
+/// Result of `thread/archive`: empty; `thread/archived` follows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct ThreadArchiveResponse {}
+
+/// `thread/archived`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadArchivedNotification {
+    pub thread_id: String,
+}
+
+/// Params of `thread/unarchive`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadUnarchiveParams {
+    pub thread_id: String,
+}
+
+/// Result of `thread/unarchive`; `thread/unarchived` follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct ThreadUnarchiveResponse {
+    pub thread: Thread,
+}
+
+/// `thread/unarchived`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadUnarchivedNotification {
+    pub thread_id: String,
+}
+
+/// Params of `thread/unsubscribe`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadUnsubscribeParams {
+    pub thread_id: String,
+}
+
+/// Result of `thread/unsubscribe`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct ThreadUnsubscribeResponse {
+    pub status: ThreadUnsubscribeStatus,
+}
+
+/// What `thread/unsubscribe` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ThreadUnsubscribeStatus {
+    /// The thread is not loaded.
+    NotLoaded,
+    /// The connection was not subscribed.
+    NotSubscribed,
+    /// The connection no longer receives the thread's events.
+    Unsubscribed,
+}
+
+impl ExperimentalApi for ThreadResumeParams {}
+impl ExperimentalApi for ThreadResumeResponse {}
+impl ExperimentalApi for ThreadSetNameParams {}
+impl ExperimentalApi for ThreadSetNameResponse {}
+impl ExperimentalApi for ThreadNameUpdatedNotification {}
+impl ExperimentalApi for ThreadArchiveParams {}
+impl ExperimentalApi for ThreadArchiveResponse {}
+impl ExperimentalApi for ThreadArchivedNotification {}
+impl ExperimentalApi for ThreadUnarchiveParams {}
+impl ExperimentalApi for ThreadUnarchiveResponse {}
+impl ExperimentalApi for ThreadUnarchivedNotification {}
+impl ExperimentalApi for ThreadUnsubscribeParams {}
+impl ExperimentalApi for ThreadUnsubscribeResponse {}

@@ -174,3 +174,25 @@ impl ExperimentalApi for TurnInterruptResponse {}
 impl ExperimentalApi for TurnStartedNotification {}
 impl ExperimentalApi for TurnCompletedNotification {}
 impl ExperimentalApi for ErrorNotification {}
+
+/// Params of `turn/steer`: more input for the running turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnSteerParams {
+    pub thread_id: String,
+    /// The turn the client believes is running; the request fails if another one is.
+    pub expected_turn_id: String,
+    pub input: Vec<UserInput>,
+    #[serde(default)]
+    pub client_user_message_id: Option<String>,
+}
+
+/// Result of `turn/steer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnSteerResponse {
+    pub turn_id: String,
+}
+
+impl ExperimentalApi for TurnSteerParams {}
+impl ExperimentalApi for TurnSteerResponse {}

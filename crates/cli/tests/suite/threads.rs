@@ -1,0 +1,293 @@
+//! Thread management: resume (also after kill -9), names, archive, unsubscribe, steering.
+
+use std::time::Duration;
+
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use tern_test_support::mock_model::{MockModelServer, MockResponse, SseStep, responses};
+use tern_test_support::{DEFAULT_TIMEOUT, Received, TernProcess};
+
+use super::tern;
+
+fn server(home: Option<&std::path::Path>, config: &str) -> TernProcess {
+    let mut builder = tern().config_toml(config).env("MOCK_API_KEY", "sk-test");
+    if let Some(home) = home {
+        builder = builder.home(home);
+    }
+    let mut tern = builder.spawn();
+    tern.initialize();
+    tern
+}
+
+fn start_thread(tern: &mut TernProcess, cwd: &std::path::Path) -> String {
+    let id = tern.request("thread/start", json!({"cwd": cwd.to_str().unwrap()}));
+    let thread_id = tern.result(id)["thread"]["id"].as_str().unwrap().to_owned();
+    tern.notification("thread/started");
+    thread_id
+}
+
+fn turn(tern: &mut TernProcess, thread_id: &str, text: &str) -> Value {
+    let id = tern.request(
+        "turn/start",
+        json!({"threadId": thread_id, "input": [{"type": "text", "text": text}]}),
+    );
+    tern.result(id);
+    loop {
+        if let Received::Notification { method, params } = tern.next_message(DEFAULT_TIMEOUT) {
+            if method == "turn/completed" {
+                return params["turn"].clone();
+            }
+        }
+    }
+}
+
+fn user_texts(body: &Value) -> Vec<String> {
+    body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["role"] == "user")
+        .filter_map(|item| item["content"][0]["text"].as_str())
+        .filter(|text| !text.starts_with('<'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_thread_resumed_after_a_restart_continues_its_conversation() {
+    let mock = MockModelServer::start(vec![
+        responses::text_response("r1", &["first"]),
+        responses::text_response("r2", &["second"]),
+    ]);
+    let config = mock.config_toml("responses");
+    let home = tempfile::tempdir().unwrap();
+    let mut tern = server(Some(home.path()), &config);
+    let thread_id = start_thread(&mut tern, home.path());
+    turn(&mut tern, &thread_id, "one");
+    tern.close_stdin();
+    tern.wait_exit(Duration::from_secs(5));
+
+    let mut tern = server(Some(home.path()), &config);
+    let id = tern.request("thread/resume", json!({"threadId": thread_id}));
+    // A cold resume reports the thread idle, then answers, then restores the token usage.
+    assert_eq!(
+        tern.notification("thread/status/changed")["status"],
+        json!({"type": "idle"})
+    );
+    let resumed = tern.result(id);
+    assert_eq!(resumed["thread"]["turns"][0]["status"], "completed");
+    assert_eq!(resumed["model"], "mock-model");
+    assert_eq!(
+        tern.notification("thread/tokenUsage/updated")["tokenUsage"]["total"]["totalTokens"],
+        110
+    );
+    let completed = turn(&mut tern, &thread_id, "two");
+    assert_eq!(completed["status"], "completed");
+    assert_eq!(user_texts(&mock.requests()[1].body), ["one", "two"]);
+    // The rollout holds both turns.
+    let id = tern.request(
+        "thread/read",
+        json!({"threadId": thread_id, "includeTurns": true}),
+    );
+    assert_eq!(
+        tern.result(id)["thread"]["turns"].as_array().unwrap().len(),
+        2
+    );
+}
+
+#[test]
+fn a_kill_9_mid_turn_loses_nothing_completed_and_the_thread_resumes() {
+    let mock = MockModelServer::start(vec![MockResponse::Sse(vec![
+        responses::created("r1"),
+        responses::message_added("msg_a"),
+        responses::text_delta("msg_a", "done part"),
+        responses::message_done("msg_a", "done part"),
+        responses::message_added("msg_b"),
+        responses::text_delta("msg_b", "never"),
+        SseStep::Pause(Duration::from_secs(30)),
+    ])]);
+    let config = mock.config_toml("responses");
+    let home = tempfile::tempdir().unwrap();
+    let mut tern = server(Some(home.path()), &config);
+    let thread_id = start_thread(&mut tern, home.path());
+    let id = tern.request(
+        "turn/start",
+        json!({"threadId": thread_id, "input": [{"type": "text", "text": "work"}]}),
+    );
+    tern.result(id);
+    // Wait for the first agent message to complete, and the second to start streaming.
+    loop {
+        if let Received::Notification { method, params } = tern.next_message(DEFAULT_TIMEOUT) {
+            if method == "item/agentMessage/delta" && params["itemId"] == "msg_b" {
+                break;
+            }
+        }
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-9", &tern.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tern.wait_exit(Duration::from_secs(5));
+
+    mock.push([responses::text_response("r2", &["resumed"])]);
+    let mut tern = server(Some(home.path()), &config);
+    let id = tern.request(
+        "thread/read",
+        json!({"threadId": thread_id, "includeTurns": true}),
+    );
+    let thread = tern.result(id)["thread"].clone();
+    let turn0 = &thread["turns"][0];
+    assert_eq!(turn0["status"], "interrupted");
+    let items: Vec<(&str, &str)> = turn0["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let text = item["text"]
+                .as_str()
+                .or(item["content"][0]["text"].as_str())
+                .unwrap();
+            (item["type"].as_str().unwrap(), text)
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [("userMessage", "work"), ("agentMessage", "done part")]
+    );
+
+    let id = tern.request("thread/resume", json!({"threadId": thread_id}));
+    tern.result(id);
+    assert_eq!(turn(&mut tern, &thread_id, "again")["status"], "completed");
+    assert_eq!(user_texts(&mock.requests()[1].body), ["work", "again"]);
+}
+
+#[test]
+fn names_archive_and_unarchive() {
+    let mock = MockModelServer::start(vec![responses::text_response("r1", &["hi"])]);
+    let config = mock.config_toml("responses");
+    let home = tempfile::tempdir().unwrap();
+    let mut tern = server(Some(home.path()), &config);
+    let thread_id = start_thread(&mut tern, home.path());
+    turn(&mut tern, &thread_id, "hello");
+
+    let id = tern.request(
+        "thread/name/set",
+        json!({"threadId": thread_id, "name": "My thread"}),
+    );
+    assert_eq!(tern.result(id), json!({}));
+    assert_eq!(
+        tern.notification("thread/name/updated"),
+        json!({"threadId": thread_id, "threadName": "My thread"})
+    );
+
+    let id = tern.request("thread/archive", json!({"threadId": thread_id}));
+    assert_eq!(
+        tern.notification("thread/status/changed")["status"],
+        json!({"type": "notLoaded"})
+    );
+    assert_eq!(tern.result(id), json!({}));
+    assert_eq!(
+        tern.notification("thread/archived"),
+        json!({"threadId": thread_id})
+    );
+    let archived_dir = home.path().join("archived_sessions");
+    assert_eq!(std::fs::read_dir(&archived_dir).unwrap().count(), 1);
+
+    let id = tern.request("thread/resume", json!({"threadId": thread_id}));
+    let error = tern.error(id);
+    assert_eq!(error["code"], -32600);
+    assert!(
+        error["message"].as_str().unwrap().contains("is archived"),
+        "{error}"
+    );
+
+    let id = tern.request("thread/unarchive", json!({"threadId": thread_id}));
+    let thread = tern.result(id)["thread"].clone();
+    assert_eq!(thread["name"], "My thread");
+    assert!(
+        thread["path"].as_str().unwrap().contains("/sessions/"),
+        "{thread}"
+    );
+    assert_eq!(
+        tern.notification("thread/unarchived"),
+        json!({"threadId": thread_id})
+    );
+    assert_eq!(std::fs::read_dir(&archived_dir).unwrap().count(), 0);
+}
+
+#[test]
+fn unsubscribing_reports_what_it_found() {
+    let mock = MockModelServer::start(vec![]);
+    let mut tern = server(None, &mock.config_toml("responses"));
+    let cwd = tern.home().to_owned();
+    let thread_id = start_thread(&mut tern, &cwd);
+    let id = tern.request("thread/unsubscribe", json!({"threadId": thread_id}));
+    assert_eq!(tern.result(id), json!({"status": "unsubscribed"}));
+    let id = tern.request("thread/unsubscribe", json!({"threadId": thread_id}));
+    assert_eq!(tern.result(id), json!({"status": "notSubscribed"}));
+    let other = "01a1fca8-0267-7d71-ba9f-4527772fea78";
+    let id = tern.request("thread/unsubscribe", json!({"threadId": other}));
+    assert_eq!(tern.result(id), json!({"status": "notLoaded"}));
+}
+
+#[test]
+fn steering_adds_input_to_the_running_turn() {
+    let mut slow = vec![responses::created("r1"), responses::message_added("msg_1")];
+    slow.push(responses::text_delta("msg_1", "working"));
+    slow.push(SseStep::Pause(Duration::from_millis(700)));
+    slow.push(responses::message_done("msg_1", "working"));
+    slow.push(responses::completed("r1", 10, 2));
+    let mock = MockModelServer::start(vec![
+        MockResponse::Sse(slow),
+        responses::text_response("r2", &["steered answer"]),
+    ]);
+    let mut tern = server(None, &mock.config_toml("responses"));
+    let cwd = tern.home().to_owned();
+    let thread_id = start_thread(&mut tern, &cwd);
+    let id = tern.request(
+        "turn/start",
+        json!({"threadId": thread_id, "input": [{"type": "text", "text": "first"}]}),
+    );
+    let turn_id = tern.result(id)["turn"]["id"].as_str().unwrap().to_owned();
+    tern.notification("item/agentMessage/delta");
+
+    let id = tern.request(
+        "turn/steer",
+        json!({"threadId": thread_id, "expectedTurnId": "not-it", "input": [{"type": "text", "text": "x"}]}),
+    );
+    assert_eq!(
+        tern.error(id),
+        json!({"code": -32600, "message": format!("expected active turn id `not-it` but found `{turn_id}`")})
+    );
+    let id = tern.request(
+        "turn/steer",
+        json!({"threadId": thread_id, "expectedTurnId": turn_id, "input": [{"type": "text", "text": "also this"}]}),
+    );
+    assert_eq!(tern.result(id), json!({"turnId": turn_id}));
+    let completed = loop {
+        if let Received::Notification { method, params } = tern.next_message(DEFAULT_TIMEOUT) {
+            if method == "turn/completed" {
+                break params["turn"].clone();
+            }
+        }
+    };
+    assert_eq!(completed["id"], turn_id.as_str());
+    assert_eq!(completed["status"], "completed");
+    assert_eq!(user_texts(&mock.requests()[1].body), ["first", "also this"]);
+    let id = tern.request(
+        "thread/read",
+        json!({"threadId": thread_id, "includeTurns": true}),
+    );
+    let items = tern.result(id)["thread"]["turns"][0]["items"].clone();
+    let kinds: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["userMessage", "agentMessage", "userMessage", "agentMessage"]
+    );
+}
