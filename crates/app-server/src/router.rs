@@ -185,6 +185,10 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
             handlers::thread::thread_read(&req, params).await,
             experimental,
         ),
+        ClientRequest::ThreadList(params) => reply::<client::ThreadList>(
+            handlers::thread::thread_list(&req, params).await,
+            experimental,
+        ),
         ClientRequest::ThreadLoadedList(params) => reply::<client::ThreadLoadedList>(
             Ok(handlers::thread::thread_loaded_list(&req, &params)),
             experimental,

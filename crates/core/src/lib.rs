@@ -18,6 +18,7 @@
 
 pub mod config;
 mod error;
+mod index;
 pub mod model;
 pub mod prompt;
 pub mod rollout;

@@ -39,6 +39,7 @@ use crate::v2::{
     TurnInterruptResponse, TurnStartParams, TurnStartResponse, TurnStartedNotification,
     TurnSteerParams, TurnSteerResponse,
 };
+use crate::v2::{ThreadListParams, ThreadListResponse};
 
 /// Whether a method (or field) is part of the stable API or needs `experimentalApi`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,6 +325,10 @@ client_requests! {
     /// Reads a thread, loaded or on disk, optionally with its turns.
     ThreadRead => "thread/read" (Stable) {
         params: ThreadReadParams, response: ThreadReadResponse
+    },
+    /// Lists threads on disk, newest first, with filters and an opaque cursor.
+    ThreadList => "thread/list" (Stable) {
+        params: ThreadListParams, response: ThreadListResponse
     },
     /// Lists the ids of the threads loaded in memory.
     ThreadLoadedList => "thread/loaded/list" (Stable) {

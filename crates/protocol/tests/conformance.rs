@@ -34,6 +34,10 @@ use tern_protocol::v2::{
     UserInput,
 };
 use tern_protocol::v2::{
+    SortDirection, ThreadListCwdFilter, ThreadListParams, ThreadListResponse, ThreadSortKey,
+    ThreadSourceKind,
+};
+use tern_protocol::v2::{
     ThreadArchiveParams, ThreadArchiveResponse, ThreadArchivedNotification,
     ThreadNameUpdatedNotification, ThreadResumeParams, ThreadResumeResponse, ThreadSetNameParams,
     ThreadSetNameResponse, ThreadUnarchiveParams, ThreadUnarchiveResponse,
@@ -616,6 +620,35 @@ fn thread_samples() -> Vec<(&'static str, Value)> {
             "TurnSteerResponse",
             value(TurnSteerResponse {
                 turn_id: TURN_ID.into(),
+            }),
+        ),
+        (
+            "ThreadListParams",
+            value(ThreadListParams {
+                cursor: Some("1:x".into()),
+                limit: Some(10),
+                sort_key: Some(ThreadSortKey::UpdatedAt),
+                sort_direction: Some(SortDirection::Asc),
+                archived: Some(false),
+                model_providers: Some(vec!["openai".into()]),
+                source_kinds: Some(vec![ThreadSourceKind::Vscode, ThreadSourceKind::AppServer]),
+                cwd: Some(ThreadListCwdFilter::Many(vec!["/w".into()])),
+                search_term: Some("x".into()),
+            }),
+        ),
+        (
+            "ThreadListCwdFilter",
+            value(ThreadListCwdFilter::One("/w".into())),
+        ),
+        ("ThreadSortKey", value(ThreadSortKey::CreatedAt)),
+        ("SortDirection", value(SortDirection::Desc)),
+        ("ThreadSourceKind", value(ThreadSourceKind::Cli)),
+        (
+            "ThreadListResponse",
+            value(ThreadListResponse {
+                data: vec![thread()],
+                next_cursor: Some("1:x".into()),
+                backwards_cursor: None,
             }),
         ),
     ]);

@@ -2,14 +2,15 @@
 
 use std::path::PathBuf;
 
-use tern_core::thread::StartOptions;
+use tern_core::thread::{ListQuery, SortKey, StartOptions};
 use tern_protocol::ServerNotification;
 use tern_protocol::jsonrpc::RpcError;
 use tern_protocol::v2::{
-    AbsolutePathBuf, ApprovalsReviewer, ThreadArchiveParams, ThreadArchiveResponse,
-    ThreadArchivedNotification, ThreadLoadedListParams, ThreadLoadedListResponse,
-    ThreadNameUpdatedNotification, ThreadReadParams, ThreadReadResponse, ThreadResumeParams,
-    ThreadResumeResponse, ThreadSetNameParams, ThreadSetNameResponse, ThreadStartParams,
+    AbsolutePathBuf, ApprovalsReviewer, SortDirection, ThreadArchiveParams, ThreadArchiveResponse,
+    ThreadArchivedNotification, ThreadListCwdFilter, ThreadListParams, ThreadListResponse,
+    ThreadLoadedListParams, ThreadLoadedListResponse, ThreadNameUpdatedNotification,
+    ThreadReadParams, ThreadReadResponse, ThreadResumeParams, ThreadResumeResponse,
+    ThreadSetNameParams, ThreadSetNameResponse, ThreadSortKey, ThreadStartParams,
     ThreadStartResponse, ThreadStatus, ThreadStatusChangedNotification,
     ThreadTokenUsageUpdatedNotification, ThreadUnarchiveParams, ThreadUnarchiveResponse,
     ThreadUnarchivedNotification, ThreadUnsubscribeParams, ThreadUnsubscribeResponse,
@@ -244,4 +245,76 @@ pub(crate) fn thread_unsubscribe(
         ThreadUnsubscribeStatus::NotSubscribed
     };
     ThreadUnsubscribeResponse { status }
+}
+
+/// Page size of `thread/list` when the client gives none, and the most it may ask for.
+const DEFAULT_PAGE: usize = 25;
+const MAX_PAGE: usize = 1000;
+
+/// A page of threads from the index.
+pub(crate) async fn thread_list(
+    req: &RequestCtx,
+    params: ThreadListParams,
+) -> Result<ThreadListResponse, RpcError> {
+    let limit = params
+        .limit
+        .map_or(DEFAULT_PAGE, |limit| (limit as usize).clamp(1, MAX_PAGE));
+    let after = params.cursor.as_deref().map(parse_cursor).transpose()?;
+    let non_empty = |values: Option<Vec<String>>| values.filter(|v| !v.is_empty());
+    let sort_key = params.sort_key.unwrap_or(ThreadSortKey::CreatedAt);
+    let query = ListQuery {
+        archived: params.archived.unwrap_or(false),
+        sort: match sort_key {
+            ThreadSortKey::CreatedAt => SortKey::CreatedAt,
+            ThreadSortKey::UpdatedAt => SortKey::UpdatedAt,
+        },
+        ascending: params.sort_direction == Some(SortDirection::Asc),
+        after,
+        // One more than asked tells whether there is a next page.
+        limit: limit + 1,
+        model_providers: non_empty(params.model_providers),
+        sources: non_empty(params.source_kinds.map(|kinds| {
+            kinds
+                .iter()
+                .filter_map(|kind| serde_json::to_value(kind).ok()?.as_str().map(str::to_owned))
+                .collect()
+        })),
+        cwds: params.cwd.map(|filter| match filter {
+            ThreadListCwdFilter::One(cwd) => vec![cwd],
+            ThreadListCwdFilter::Many(cwds) => cwds,
+        }),
+        search: params.search_term.filter(|term| !term.is_empty()),
+    };
+    let mut data = req.server.threads.list(query).await.map_err(error::core)?;
+    let has_more = data.len() > limit;
+    data.truncate(limit);
+    let cursor_of = |thread: &tern_protocol::v2::Thread| {
+        let value = match sort_key {
+            ThreadSortKey::CreatedAt => thread.created_at,
+            ThreadSortKey::UpdatedAt => thread.updated_at,
+        };
+        format!("{value}:{}", thread.id)
+    };
+    Ok(ThreadListResponse {
+        next_cursor: if has_more {
+            data.last().map(cursor_of)
+        } else {
+            None
+        },
+        backwards_cursor: data.first().map(cursor_of),
+        data,
+    })
+}
+
+/// `<sort value>:<thread id>`, as [`thread_list`] makes them.
+fn parse_cursor(cursor: &str) -> Result<(i64, String), RpcError> {
+    cursor
+        .split_once(':')
+        .and_then(|(value, id)| Some((value.parse().ok()?, id.to_owned())))
+        .ok_or_else(|| {
+            RpcError::new(
+                tern_protocol::jsonrpc::error_code::INVALID_PARAMS,
+                format!("invalid params for `thread/list`: `cursor`: `{cursor}` is not a cursor this server issued"),
+            )
+        })
 }

@@ -291,3 +291,143 @@ fn steering_adds_input_to_the_running_turn() {
         ["userMessage", "agentMessage", "userMessage", "agentMessage"]
     );
 }
+
+/// A rollout shaped as the reference implementation writes it (instructions abbreviated).
+fn reference_rollout(thread_id: &str, cwd: &str) -> String {
+    [
+        json!({"timestamp":"2026-11-20T05:50:31.853Z","ordinal":0,"type":"session_meta","payload":{"account_scoped":true,"session_id":thread_id,"id":thread_id,"timestamp":"2026-11-20T05:50:31.532Z","cwd":cwd,"runtime_workspace_roots":[cwd],"originator":"probe","cli_version":"0.169.0","source":"vscode","model_provider":"mock","base_instructions":{"text":"x","provenance":{"type":"model"}},"history_mode":"paginated"}}),
+        json!({"timestamp":"2026-11-20T05:50:31.855Z","ordinal":1,"type":"event_msg","payload":{"type":"task_started","turn_id":"01a1fca8-03aa-7092-bf0a-9d903416e36e","started_at":1_795_153_831,"model_context_window":258_400,"collaboration_mode_kind":"default"}}),
+        json!({"timestamp":"2026-11-20T05:50:31.887Z","ordinal":5,"type":"turn_context","payload":{"turn_id":"01a1fca8-03aa-7092-bf0a-9d903416e36e","cwd":cwd,"approval_policy":"never","sandbox_policy":{"type":"danger-full-access"},"model":"mock-model","summary":"none"}}),
+        json!({"timestamp":"2026-11-20T05:50:31.895Z","ordinal":7,"type":"response_item","payload":{"type":"message","id":"msg_1","role":"user","content":[{"type":"input_text","text":"from the reference"}]},"metadata":{"history_sequence":3}}),
+        json!({"timestamp":"2026-11-20T05:50:31.897Z","ordinal":8,"type":"event_msg","payload":{"type":"item_completed","thread_id":thread_id,"turn_id":"01a1fca8-03aa-7092-bf0a-9d903416e36e","item":{"type":"UserMessage","id":"i","content":[{"type":"text","text":"from the reference","text_elements":[]}]},"started_at_ms":1,"completed_at_ms":1}}),
+        json!({"timestamp":"2026-11-20T05:50:31.953Z","ordinal":9,"type":"event_msg","payload":{"type":"item_completed","thread_id":thread_id,"turn_id":"01a1fca8-03aa-7092-bf0a-9d903416e36e","item":{"type":"AgentMessage","id":"msg_mock1","content":[{"type":"Text","text":"Hello, world!"}]},"started_at_ms":2,"completed_at_ms":3}}),
+        json!({"timestamp":"2026-11-20T05:50:31.954Z","ordinal":10,"type":"response_item","payload":{"type":"message","status":"completed","id":"msg_mock1","role":"assistant","content":[{"type":"output_text","text":"Hello, world!","annotations":[]}]}}),
+        json!({"timestamp":"2026-11-20T05:50:31.958Z","ordinal":13,"type":"event_msg","payload":{"type":"task_complete","turn_id":"01a1fca8-03aa-7092-bf0a-9d903416e36e","last_agent_message":"Hello, world!","started_at":1_795_153_831,"completed_at":1_795_153_831,"duration_ms":106}}),
+    ]
+    .iter()
+    .fold(String::new(), |mut text, line| {
+        text.push_str(&line.to_string());
+        text.push('\n');
+        text
+    })
+}
+
+fn list(tern: &mut TernProcess, params: Value) -> Value {
+    let id = tern.request("thread/list", params);
+    tern.result(id)
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|thread| thread["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn thread_list_pages_filters_and_survives_a_lost_index() {
+    let mock = MockModelServer::start(vec![
+        responses::text_response("r1", &["a"]),
+        responses::text_response("r2", &["b"]),
+        responses::text_response("r3", &["c"]),
+    ]);
+    let config = mock.config_toml("responses");
+    let home = tempfile::tempdir().unwrap();
+    let mut tern = server(Some(home.path()), &config);
+    let mut created = Vec::new();
+    for text in ["alpha", "beta", "gamma"] {
+        let thread_id = start_thread(&mut tern, home.path());
+        turn(&mut tern, &thread_id, text);
+        created.push(thread_id);
+    }
+    // A thread without a turn is not on disk, so not listed (as in the reference).
+    start_thread(&mut tern, home.path());
+
+    let newest_first: Vec<String> = created.iter().rev().cloned().collect();
+    let page = list(&mut tern, json!({}));
+    assert_eq!(ids(&page), newest_first);
+    assert_eq!(page["nextCursor"], Value::Null);
+    assert_eq!(page["data"][0]["preview"], "gamma");
+    assert_eq!(page["data"][0]["status"], json!({"type": "idle"}));
+    assert_eq!(page["data"][0]["turns"], json!([]));
+
+    let first = list(&mut tern, json!({"limit": 2}));
+    assert_eq!(ids(&first), newest_first[..2]);
+    let second = list(
+        &mut tern,
+        json!({"limit": 2, "cursor": first["nextCursor"]}),
+    );
+    assert_eq!(ids(&second), newest_first[2..]);
+    assert_eq!(second["nextCursor"], Value::Null);
+
+    assert_eq!(
+        ids(&list(&mut tern, json!({"searchTerm": "BET"}))),
+        [created[1].clone()]
+    );
+    assert_eq!(
+        ids(&list(&mut tern, json!({"modelProviders": ["other"]}))),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(&list(
+            &mut tern,
+            json!({"cwd": home.path().to_str().unwrap()})
+        ))
+        .len(),
+        3
+    );
+    let id = tern.request("thread/list", json!({"cursor": "garbage"}));
+    assert_eq!(tern.error(id)["code"], -32602);
+
+    let id = tern.request("thread/archive", json!({"threadId": created[0]}));
+    tern.result(id);
+    assert_eq!(ids(&list(&mut tern, json!({}))), newest_first[..2]);
+    assert_eq!(
+        ids(&list(&mut tern, json!({"archived": true}))),
+        [created[0].clone()]
+    );
+
+    // A rollout written by someone else (here: shaped like the reference's) shows up.
+    let foreign = "01a1fc00-0000-7000-8000-000000000001";
+    let dir = home.path().join("sessions/2026/11/20");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("rollout-2026-11-20T05-50-31-{foreign}.jsonl")),
+        reference_rollout(foreign, home.path().to_str().unwrap()),
+    )
+    .unwrap();
+    let page = list(&mut tern, json!({}));
+    assert_eq!(ids(&page).last().unwrap(), foreign);
+    let id = tern.request(
+        "thread/read",
+        json!({"threadId": foreign, "includeTurns": true}),
+    );
+    let read = tern.result(id)["thread"].clone();
+    assert_eq!(read["preview"], "from the reference");
+    assert_eq!(read["turns"][0]["items"][1]["text"], "Hello, world!");
+
+    // Losing the index loses nothing: a restart rebuilds it from the rollouts.
+    tern.close_stdin();
+    tern.wait_exit(Duration::from_secs(5));
+    std::fs::remove_file(home.path().join("state.sqlite")).unwrap();
+    let mut tern = server(Some(home.path()), &config);
+    let mut expected = newest_first[..2].to_vec();
+    expected.push(foreign.to_owned());
+    assert_eq!(ids(&list(&mut tern, json!({}))), expected);
+    assert_eq!(
+        list(&mut tern, json!({}))["data"][0]["status"],
+        json!({"type": "notLoaded"})
+    );
+
+    // And the reference's rollout resumes and continues.
+    mock.push([responses::text_response("r4", &["continued"])]);
+    let id = tern.request("thread/resume", json!({"threadId": foreign}));
+    tern.result(id);
+    assert_eq!(turn(&mut tern, foreign, "more")["status"], "completed");
+    assert_eq!(
+        user_texts(&mock.requests()[3].body),
+        ["from the reference", "more"]
+    );
+}

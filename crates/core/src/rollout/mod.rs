@@ -10,6 +10,7 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 
+pub(crate) use line::LineIn as RawLine;
 pub use line::{
     AgentContent, BaseInstructions, EventMsg, RolloutItem, SessionMeta, SnakeUsage, TokenCountInfo,
     TurnContextLine,

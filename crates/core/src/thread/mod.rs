@@ -25,6 +25,8 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 pub use events::{ThreadEvent, ThreadEventKind};
 pub use state::ThreadSettings;
 use state::ThreadState;
+pub(crate) use state::parse_iso8601_secs;
+pub use tern_state::{ListQuery, SortKey};
 
 use crate::CoreError;
 use crate::config::Config;
@@ -105,6 +107,7 @@ pub struct ThreadManager {
     http: OnceLock<Result<reqwest::Client, String>>,
     events: mpsc::Sender<ThreadEvent>,
     threads: StdMutex<HashMap<String, Arc<ThreadHandle>>>,
+    index: Arc<crate::index::ThreadIndex>,
 }
 
 impl std::fmt::Debug for ThreadManager {
@@ -120,12 +123,41 @@ impl ThreadManager {
     /// A manager for threads under `home`, reporting on `events`.
     pub fn new(home: PathBuf, config: Arc<Config>, events: mpsc::Sender<ThreadEvent>) -> Self {
         Self {
+            index: Arc::new(crate::index::ThreadIndex::new(home.clone())),
             home,
             config,
             http: OnceLock::new(),
             events,
             threads: StdMutex::new(HashMap::new()),
         }
+    }
+
+    /// Starts building the thread index in the background. Call once, inside the runtime.
+    pub fn start_indexing(&self) {
+        let index = Arc::clone(&self.index);
+        tokio::task::spawn_blocking(move || index.build());
+    }
+
+    /// A page of threads from the index (waiting for its first build if it is still running).
+    /// Loaded threads carry their live status; others are `notLoaded`.
+    pub async fn list(&self, query: ListQuery) -> Result<Vec<Thread>, CoreError> {
+        self.index.wait_ready().await;
+        let index = Arc::clone(&self.index);
+        let rows = tokio::task::spawn_blocking(move || index.list(&query))
+            .await
+            .map_err(|err| CoreError::Io {
+                context: "listing threads".to_owned(),
+                source: std::io::Error::other(err),
+            })??;
+        let mut threads = Vec::with_capacity(rows.len());
+        for row in rows {
+            let status = match self.loaded(&row.id) {
+                Some(handle) => handle.state.lock().await.status.clone(),
+                None => ThreadStatus::NotLoaded,
+            };
+            threads.push(state::thread_from_row(row, status));
+        }
+        Ok(threads)
     }
 
     pub fn config(&self) -> &Config {

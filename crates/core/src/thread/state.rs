@@ -310,8 +310,48 @@ pub(crate) fn thread_from_rollout(rollout: &LoadedRollout, path: &Path, config: 
     }
 }
 
+/// A thread as the index knows it (no turns).
+pub(crate) fn thread_from_row(row: tern_state::ThreadRow, status: ThreadStatus) -> Thread {
+    Thread {
+        session_id: row.id.clone(),
+        id: row.id,
+        forked_from_id: row.forked_from_id,
+        parent_thread_id: None,
+        preview: row.preview,
+        ephemeral: false,
+        project_id: None,
+        history_mode: ThreadHistoryMode::Paginated,
+        model_provider: row.model_provider,
+        model: row.model,
+        reasoning_effort: None,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        recency_at: Some(row.updated_at),
+        status,
+        path: Some(row.path),
+        cwd: AbsolutePathBuf::anchored(Path::new(&row.cwd)),
+        cli_version: row
+            .cli_version
+            .unwrap_or_else(|| COMPATIBLE_PROTOCOL_VERSION.to_owned()),
+        originator: row.originator,
+        source: match row.source.as_str() {
+            "cli" => SessionSource::Cli,
+            "exec" => SessionSource::Exec,
+            "appServer" => SessionSource::AppServer,
+            "unknown" => SessionSource::Unknown,
+            _ => SessionSource::Vscode,
+        },
+        thread_source: None,
+        agent_nickname: None,
+        agent_role: None,
+        git_info: None,
+        name: row.name,
+        turns: Vec::new(),
+    }
+}
+
 /// Unix seconds of `2026-11-21T05:50:31.532Z`.
-fn parse_iso8601_secs(text: &str) -> Option<i64> {
+pub(crate) fn parse_iso8601_secs(text: &str) -> Option<i64> {
     let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);

@@ -27,14 +27,15 @@ pub use mock::{MockExperimentalMethodParams, MockExperimentalMethodResponse};
 pub use path::{AbsolutePathBuf, RelativePathError};
 pub use policy::{ApprovalsReviewer, AskForApproval, ReasoningSummary, SandboxMode, SandboxPolicy};
 pub use thread::{
-    GitInfo, SessionSource, Thread, ThreadActiveFlag, ThreadArchiveParams, ThreadArchiveResponse,
-    ThreadArchivedNotification, ThreadHistoryMode, ThreadLoadedListParams,
-    ThreadLoadedListResponse, ThreadNameUpdatedNotification, ThreadReadParams, ThreadReadResponse,
-    ThreadResumeParams, ThreadResumeResponse, ThreadSetNameParams, ThreadSetNameResponse,
-    ThreadStartParams, ThreadStartResponse, ThreadStartedNotification, ThreadStatus,
-    ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification, ThreadUnarchiveParams,
-    ThreadUnarchiveResponse, ThreadUnarchivedNotification, ThreadUnsubscribeParams,
-    ThreadUnsubscribeResponse, ThreadUnsubscribeStatus,
+    GitInfo, SessionSource, SortDirection, Thread, ThreadActiveFlag, ThreadArchiveParams,
+    ThreadArchiveResponse, ThreadArchivedNotification, ThreadHistoryMode, ThreadListCwdFilter,
+    ThreadListParams, ThreadListResponse, ThreadLoadedListParams, ThreadLoadedListResponse,
+    ThreadNameUpdatedNotification, ThreadReadParams, ThreadReadResponse, ThreadResumeParams,
+    ThreadResumeResponse, ThreadSetNameParams, ThreadSetNameResponse, ThreadSortKey,
+    ThreadSourceKind, ThreadStartParams, ThreadStartResponse, ThreadStartedNotification,
+    ThreadStatus, ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification,
+    ThreadUnarchiveParams, ThreadUnarchiveResponse, ThreadUnarchivedNotification,
+    ThreadUnsubscribeParams, ThreadUnsubscribeResponse, ThreadUnsubscribeStatus,
 };
 pub use turn::{
     CodexErrorInfo, ErrorNotification, Turn, TurnCompletedNotification, TurnError,

@@ -354,3 +354,83 @@ impl ExperimentalApi for ThreadUnarchiveResponse {}
 impl ExperimentalApi for ThreadUnarchivedNotification {}
 impl ExperimentalApi for ThreadUnsubscribeParams {}
 impl ExperimentalApi for ThreadUnsubscribeResponse {}
+
+/// Params of `thread/list`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadListParams {
+    /// Opaque pagination cursor returned by a previous call.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Page size; 25 when absent, at most 1000.
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub sort_key: Option<ThreadSortKey>,
+    #[serde(default)]
+    pub sort_direction: Option<SortDirection>,
+    /// When true, only archived threads; otherwise only live ones.
+    #[serde(default)]
+    pub archived: Option<bool>,
+    /// Only threads recorded under these providers (empty: all).
+    #[serde(default)]
+    pub model_providers: Option<Vec<String>>,
+    /// Only threads from these kinds of client (empty: all).
+    #[serde(default)]
+    pub source_kinds: Option<Vec<ThreadSourceKind>>,
+    /// Only threads whose cwd is exactly one of these paths.
+    #[serde(default)]
+    pub cwd: Option<ThreadListCwdFilter>,
+    /// Case-insensitive text to find in the preview or name.
+    #[serde(default)]
+    pub search_term: Option<String>,
+}
+
+/// One cwd or several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(untagged)]
+pub enum ThreadListCwdFilter {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// What `thread/list` sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadSortKey {
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+/// Kinds of client a thread can come from, for filtering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ThreadSourceKind {
+    Cli,
+    Vscode,
+    Exec,
+    AppServer,
+    Unknown,
+}
+
+/// Result of `thread/list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadListResponse {
+    /// Threads without their turns.
+    pub data: Vec<Thread>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
+    pub backwards_cursor: Option<String>,
+}
+
+impl ExperimentalApi for ThreadListParams {}
+impl ExperimentalApi for ThreadListResponse {}
