@@ -60,7 +60,7 @@ impl ThreadIndex {
     /// Scans every rollout and brings the index up to date. Blocking; run it off the async
     /// threads.
     pub(crate) fn build(&self) {
-        if let Err(err) = self.scan(None) {
+        if let Err(err) = self.scan(false) {
             tracing::error!(error = %err, "building the thread index failed");
         }
         self.ready.send_replace(true);
@@ -72,9 +72,33 @@ impl ThreadIndex {
         let _ = ready.wait_for(|ready| *ready).await;
     }
 
-    /// Indexes new and changed rollouts and forgets vanished ones; with `only_changed_dirs`,
-    /// looks only into folders whose mtime differs from the last scan.
-    fn scan(&self, only_changed_dirs: Option<()>) -> Result<(), CoreError> {
+    /// Indexes new and changed rollouts and forgets vanished ones. With `changed_only`, looks
+    /// only into the rollout folders whose mtime differs from the last scan (a folder's mtime
+    /// changes when files are added or removed in it), which costs a few `stat`s when nothing
+    /// changed.
+    fn scan(&self, changed_only: bool) -> Result<(), CoreError> {
+        let mut dirs = self.dirs.lock().map_err(|_| poisoned())?;
+        let mut seen_dirs = HashMap::new();
+        let mut files = Vec::new();
+        let mut scanned_dirs = Vec::new();
+        // Rollouts sit three levels down in `sessions/` (YYYY/MM/DD), directly in
+        // `archived_sessions/`.
+        for (root, archived, depth) in [(SESSIONS_DIR, false, 3), (ARCHIVED_SESSIONS_DIR, true, 0)] {
+            let previous = changed_only.then_some(&*dirs);
+            collect_rollouts(
+                &self.home.join(root),
+                archived,
+                depth,
+                previous,
+                &mut seen_dirs,
+                &mut scanned_dirs,
+                &mut files,
+            );
+        }
+        if changed_only && scanned_dirs.is_empty() {
+            *dirs = seen_dirs;
+            return Ok(());
+        }
         let db = self.db()?;
         let known: HashMap<String, (i64, i64)> = db
             .files()
@@ -82,40 +106,14 @@ impl ThreadIndex {
             .into_iter()
             .map(|(path, size, mtime)| (path, (size, mtime)))
             .collect();
-        let mut dirs = self.dirs.lock().map_err(|_| poisoned())?;
-        let mut seen_dirs = HashMap::new();
-        let mut files = Vec::new();
-        for (root, archived) in [(SESSIONS_DIR, false), (ARCHIVED_SESSIONS_DIR, true)] {
-            collect_rollouts(
-                &self.home.join(root),
-                archived,
-                4,
-                &mut seen_dirs,
-                &mut files,
-            );
-        }
-        let changed_dirs: Vec<&PathBuf> = seen_dirs
-            .iter()
-            .filter(|(dir, mtime)| only_changed_dirs.is_none() || dirs.get(*dir) != Some(mtime))
-            .map(|(dir, _)| dir)
-            .collect();
-        let in_changed_dir = |path: &Path| {
-            only_changed_dirs.is_none()
-                || path
-                    .parent()
-                    .is_some_and(|p| changed_dirs.iter().any(|d| *d == p))
-        };
         let mut rows = Vec::new();
         let mut present = std::collections::HashSet::new();
         for (path, archived) in files {
             let key = path.display().to_string();
-            present.insert(key.clone());
-            if !in_changed_dir(&path) {
-                continue;
-            }
             let Some((size, mtime)) = file_stamp(&path) else {
                 continue;
             };
+            present.insert(key.clone());
             if known.get(&key) == Some(&(size, mtime)) {
                 continue;
             }
@@ -128,15 +126,14 @@ impl ThreadIndex {
             }
         }
         db.upsert_all(&rows).map_err(index_error)?;
-        // Rows whose file is gone (in a scanned folder) go too; a moved file is re-added above.
+        // Rows whose file is gone from a scanned folder go too; a moved file was re-added above.
         for (path, _) in known {
-            if !present.contains(&path) && in_changed_dir(Path::new(&path)) {
+            let in_scanned = Path::new(&path)
+                .parent()
+                .is_some_and(|parent| scanned_dirs.iter().any(|dir| dir == parent));
+            if in_scanned && !present.contains(&path) {
                 if let Some(id) = thread_id_of(Path::new(&path)) {
-                    if db
-                        .get(&id)
-                        .map_err(index_error)?
-                        .is_some_and(|row| row.path == path)
-                    {
+                    if db.get(&id).map_err(index_error)?.is_some_and(|row| row.path == path) {
                         db.remove(&id).map_err(index_error)?;
                     }
                 }
@@ -148,7 +145,7 @@ impl ThreadIndex {
 
     /// One page, after catching up with folders that changed and re-indexing stale rows.
     pub(crate) fn list(&self, query: &ListQuery) -> Result<Vec<ThreadRow>, CoreError> {
-        self.scan(Some(()))?;
+        self.scan(true)?;
         let db = self.db()?;
         let mut rows = db.list(query).map_err(index_error)?;
         let mut stale = Vec::new();
@@ -186,28 +183,37 @@ fn poisoned() -> CoreError {
     }
 }
 
-/// Rollout files under `dir`, with the mtime of every folder visited.
+/// Rollout files `depth` folders below `dir`. Records the mtime of every folder visited;
+/// with `previous`, skips listing file folders whose mtime is unchanged. Folders whose files
+/// were listed go into `scanned`.
 fn collect_rollouts(
     dir: &Path,
     archived: bool,
     depth: u32,
-    dirs: &mut HashMap<PathBuf, SystemTime>,
+    previous: Option<&HashMap<PathBuf, SystemTime>>,
+    seen: &mut HashMap<PathBuf, SystemTime>,
+    scanned: &mut Vec<PathBuf>,
     out: &mut Vec<(PathBuf, bool)>,
 ) {
-    let Ok(meta) = std::fs::metadata(dir) else {
+    let Ok(mtime) = std::fs::metadata(dir).and_then(|meta| meta.modified()) else {
         return;
     };
-    if let Ok(mtime) = meta.modified() {
-        dirs.insert(dir.to_owned(), mtime);
+    seen.insert(dir.to_owned(), mtime);
+    if depth == 0 && previous.is_some_and(|previous| previous.get(dir) == Some(&mtime)) {
+        return;
     }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
+    if depth == 0 {
+        scanned.push(dir.to_owned());
+    }
     for entry in entries.filter_map(Result::ok) {
         let path = entry.path();
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir && depth > 0 {
-            collect_rollouts(&path, archived, depth - 1, dirs, out);
+        if depth > 0 {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                collect_rollouts(&path, archived, depth - 1, previous, seen, scanned, out);
+            }
         } else if thread_id_of(&path).is_some() {
             out.push((path, archived));
         }
