@@ -134,14 +134,41 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
         let mut next = Some(first);
         while let Some(message) = next {
             line.clear();
-            if encode(message, &state, &mut line) {
-                writer.write_all(&line).await?;
+            match large_result(&message) {
+                // A large result goes out as it is, not copied into the line buffer first.
+                Some((id, result)) => {
+                    serde_json::to_writer(&mut line, &serde_json::json!({ "id": id }))?;
+                    line.pop();
+                    line.extend_from_slice(b",\"result\":");
+                    writer.write_all(&line).await?;
+                    writer.write_all(result.get().as_bytes()).await?;
+                    writer.write_all(b"}\n").await?;
+                }
+                None => {
+                    if encode(message, &state, &mut line) {
+                        writer.write_all(&line).await?;
+                    }
+                }
             }
             next = rx.try_recv().ok();
         }
         writer.flush().await?;
     }
     writer.flush().await
+}
+
+/// Results this large are written without an intermediate copy.
+const LARGE_RESULT_BYTES: usize = 64 * 1024;
+
+/// The id and result of a large successful response.
+fn large_result(message: &Outgoing) -> Option<(&RequestId, &RawValue)> {
+    match message {
+        Outgoing::Response {
+            response: OutgoingResponse::Result { id, result },
+            ..
+        } if result.get().len() >= LARGE_RESULT_BYTES => Some((id, result)),
+        _ => None,
+    }
 }
 
 /// Serializes one message as a line into `out`; `false` when nothing is to be written (the
@@ -254,6 +281,41 @@ mod tests {
             },
         ));
         assert_eq!(encoded(&opted_out, warning()), None);
+    }
+
+    #[tokio::test]
+    async fn a_large_result_is_written_whole_and_in_order() {
+        use tokio::io::AsyncReadExt;
+
+        let (outbound, rx) = Outbound::channel();
+        let (client, server) = tokio::io::duplex(1 << 16);
+        let state = Arc::new(ConnectionState::default());
+        let writer = tokio::spawn(write_loop(rx, server, state));
+        let big = "z".repeat(LARGE_RESULT_BYTES * 3);
+        let result = serde_json::value::to_raw_value(&serde_json::json!({"text": big})).unwrap();
+        outbound
+            .respond(RequestId::Integer(7), Ok(result), None)
+            .await;
+        outbound
+            .respond(
+                RequestId::String("s".into()),
+                Ok(serde_json::value::to_raw_value(&1).unwrap()),
+                None,
+            )
+            .await;
+        drop(outbound);
+        let mut text = String::new();
+        let mut client = client;
+        let reading = client.read_to_string(&mut text);
+        let (read, written) = tokio::join!(reading, writer);
+        read.unwrap();
+        written.unwrap().unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(first["id"], 7);
+        assert_eq!(first["result"]["text"].as_str().unwrap().len(), big.len());
+        assert_eq!(lines[1], r#"{"id":"s","result":1}"#);
     }
 
     #[test]

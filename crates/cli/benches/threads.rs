@@ -75,7 +75,10 @@ impl Server {
         let mut count = 0;
         loop {
             line.clear();
-            assert!(self.stdout.read_line(&mut line).unwrap() > 0, "server exited");
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "server exited"
+            );
             count += 1;
             if done(&line) {
                 return count;
@@ -114,7 +117,12 @@ impl Server {
     /// User + system CPU time of the server so far.
     fn cpu(&self) -> Duration {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
-        let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
         // After the command name: utime and stime are fields 12 and 13 (0-based).
         let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
         Duration::from_millis(ticks * 10)
@@ -178,7 +186,10 @@ fn stream() {
         cpu.as_secs_f64() * 1e6 / DELTAS as f64,
         elapsed.as_secs_f64()
     );
-    println!("  peak RSS               {:>8.1} MiB", server.peak_rss_mib());
+    println!(
+        "  peak RSS               {:>8.1} MiB",
+        server.peak_rss_mib()
+    );
 }
 
 fn concurrent() {
@@ -193,7 +204,9 @@ fn concurrent() {
     std::fs::write(home.path().join("config.toml"), config(&mock)).unwrap();
     let mut server = Server::spawn(home.path());
     server.initialize();
-    let threads: Vec<String> = (0..THREADS).map(|_| server.start_thread(home.path())).collect();
+    let threads: Vec<String> = (0..THREADS)
+        .map(|_| server.start_thread(home.path()))
+        .collect();
     let before = server.cpu();
     let started = Instant::now();
     for thread_id in &threads {
@@ -218,7 +231,10 @@ fn concurrent() {
         cpu.as_secs_f64() * 1e6 / total as f64,
         elapsed.as_secs_f64()
     );
-    println!("  peak RSS               {:>8.1} MiB", server.peak_rss_mib());
+    println!(
+        "  peak RSS               {:>8.1} MiB",
+        server.peak_rss_mib()
+    );
 }
 
 /// Writes `count` small rollouts under `home`.

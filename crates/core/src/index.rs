@@ -83,7 +83,8 @@ impl ThreadIndex {
         let mut scanned_dirs = Vec::new();
         // Rollouts sit three levels down in `sessions/` (YYYY/MM/DD), directly in
         // `archived_sessions/`.
-        for (root, archived, depth) in [(SESSIONS_DIR, false, 3), (ARCHIVED_SESSIONS_DIR, true, 0)] {
+        for (root, archived, depth) in [(SESSIONS_DIR, false, 3), (ARCHIVED_SESSIONS_DIR, true, 0)]
+        {
             let previous = changed_only.then_some(&*dirs);
             collect_rollouts(
                 &self.home.join(root),
@@ -133,7 +134,11 @@ impl ThreadIndex {
                 .is_some_and(|parent| scanned_dirs.iter().any(|dir| dir == parent));
             if in_scanned && !present.contains(&path) {
                 if let Some(id) = thread_id_of(Path::new(&path)) {
-                    if db.get(&id).map_err(index_error)?.is_some_and(|row| row.path == path) {
+                    if db
+                        .get(&id)
+                        .map_err(index_error)?
+                        .is_some_and(|row| row.path == path)
+                    {
                         db.remove(&id).map_err(index_error)?;
                     }
                 }

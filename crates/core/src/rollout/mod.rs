@@ -15,7 +15,7 @@ pub use line::{
     AgentContent, BaseInstructions, EventMsg, RolloutItem, SessionMeta, SnakeUsage, TokenCountInfo,
     TurnContextLine,
 };
-pub use reader::{LoadedRollout, ReadError, read_rollout};
+pub use reader::{LoadedRollout, ReadError, ReadOptions, read_rollout, read_rollout_with};
 pub(crate) use reader::{preview_of, rollout_item};
 pub use writer::RolloutWriter;
 

@@ -51,15 +51,37 @@ pub enum ReadError {
 /// Longest rollout line read; longer ones are skipped (and logged).
 const MAX_LINE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// What to keep while reading: model history and turn items are the bulk of a large thread,
+/// and a caller that does not need them should not hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    pub history: bool,
+    pub items: bool,
+}
+
 /// Reads a whole rollout.
 pub fn read_rollout(path: &Path) -> Result<LoadedRollout, ReadError> {
+    read_rollout_with(
+        path,
+        ReadOptions {
+            history: true,
+            items: true,
+        },
+    )
+}
+
+/// Reads a rollout, keeping what `options` asks for.
+pub fn read_rollout_with(path: &Path, options: ReadOptions) -> Result<LoadedRollout, ReadError> {
     let io_error = |source| ReadError::Io {
         path: path.display().to_string(),
         source,
     };
     let file = File::open(path).map_err(io_error)?;
     let mut reader = BufReader::new(file);
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        options: Some(options),
+        ..Builder::default()
+    };
     let mut line = String::new();
     loop {
         line.clear();
@@ -100,6 +122,8 @@ fn skip_rest_of_line<R: BufRead>(reader: &mut R) -> io::Result<()> {
 /// Folds lines into a [`LoadedRollout`].
 #[derive(Default)]
 struct Builder {
+    /// `None` means keep everything.
+    options: Option<ReadOptions>,
     meta: Option<SessionMeta>,
     turns: Vec<Turn>,
     history: Vec<ResponseItem>,
@@ -122,11 +146,13 @@ impl Builder {
                 self.meta = serde_json::from_str(payload).ok();
             }
             "turn_context" => self.last_context = serde_json::from_str(payload).ok(),
-            "response_item" => match serde_json::from_str::<ResponseItem>(payload) {
-                Ok(ResponseItem::Other) | Err(_) => {}
-                Ok(item) => self.history.push(item),
-            },
-            "compacted" => self.compacted(payload),
+            "response_item" if self.options.is_none_or(|o| o.history) => {
+                match serde_json::from_str::<ResponseItem>(payload) {
+                    Ok(ResponseItem::Other) | Err(_) => {}
+                    Ok(item) => self.history.push(item),
+                }
+            }
+            "compacted" if self.options.is_none_or(|o| o.history) => self.compacted(payload),
             "event_msg" => {
                 if let Ok(event) = serde_json::from_str::<EventMsg>(payload) {
                     self.event(event);
@@ -186,6 +212,9 @@ impl Builder {
                     if let ThreadItemKind::UserMessage { content, .. } = &kind {
                         self.preview = preview_of(content);
                     }
+                }
+                if self.options.is_some_and(|o| !o.items) {
+                    return;
                 }
                 if let Some(turn) = self.turns.iter_mut().rev().find(|t| t.id == turn_id) {
                     turn.items.push(ThreadItem {

@@ -30,7 +30,7 @@ pub use tern_state::{ListQuery, SortKey};
 
 use crate::CoreError;
 use crate::config::Config;
-use crate::rollout::{find_rollout, read_rollout};
+use crate::rollout::find_rollout;
 
 /// How a new thread is set up; `None` fields fall back to the configuration.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -272,11 +272,15 @@ impl ThreadManager {
             .ok_or_else(|| CoreError::ThreadNotLoaded {
                 thread_id: thread_id.to_owned(),
             })?;
-        let rollout = read_blocking(path.clone()).await?;
+        let options = crate::rollout::ReadOptions {
+            history: false,
+            items: include_turns,
+        };
+        let rollout = read_blocking(path.clone(), options).await?;
         let mut thread = state::thread_from_rollout(&rollout, &path, &self.config);
         thread.status = ThreadStatus::NotLoaded;
-        if !include_turns {
-            thread.turns.clear();
+        if include_turns {
+            thread.turns = rollout.turns;
         }
         Ok(thread)
     }
@@ -325,7 +329,11 @@ impl ThreadManager {
                 thread_id: thread_id.to_owned(),
             });
         };
-        let rollout = read_blocking(path.clone()).await?;
+        let everything = crate::rollout::ReadOptions {
+            history: true,
+            items: true,
+        };
+        let rollout = read_blocking(path.clone(), everything).await?;
         let state = ThreadState::from_rollout(rollout, &path, &self.config, originator.to_owned());
         let (thread, settings) = (state.wire(true), state.settings.clone());
         let handle = Arc::new(ThreadHandle {
@@ -484,12 +492,15 @@ impl ThreadManager {
 }
 
 /// Reads a rollout off the async threads.
-async fn read_blocking(path: PathBuf) -> Result<crate::rollout::LoadedRollout, CoreError> {
+async fn read_blocking(
+    path: PathBuf,
+    options: crate::rollout::ReadOptions,
+) -> Result<crate::rollout::LoadedRollout, CoreError> {
     let io = |source| CoreError::Io {
         context: "reading a rollout".to_owned(),
         source,
     };
-    tokio::task::spawn_blocking(move || read_rollout(&path))
+    tokio::task::spawn_blocking(move || crate::rollout::read_rollout_with(&path, options))
         .await
         .map_err(|err| io(std::io::Error::other(err)))?
         .map_err(|err| io(std::io::Error::other(err)))

@@ -219,6 +219,7 @@ impl ThreadState {
         originator: String,
     ) -> Self {
         let thread = thread_from_rollout(&rollout, path, config);
+        let turns = rollout.turns;
         let context = rollout.last_context.as_ref();
         let settings = ThreadSettings {
             model: context.map_or_else(|| config.model.clone(), |c| c.model.clone()),
@@ -254,7 +255,7 @@ impl ThreadState {
             rollout_exists: true,
             next_ordinal: rollout.next_ordinal,
             writer: None,
-            turns: rollout.turns,
+            turns,
             history: rollout.history,
             token_usage: rollout.token_usage.unwrap_or_default(),
             active: None,
@@ -262,7 +263,7 @@ impl ThreadState {
     }
 }
 
-/// A thread read from its rollout.
+/// A thread read from its rollout, without its turns (the caller moves them in if wanted).
 pub(crate) fn thread_from_rollout(rollout: &LoadedRollout, path: &Path, config: &Config) -> Thread {
     let meta = &rollout.meta;
     let created_at = parse_iso8601_secs(&meta.timestamp).unwrap_or_default();
@@ -306,7 +307,7 @@ pub(crate) fn thread_from_rollout(rollout: &LoadedRollout, path: &Path, config: 
         agent_role: None,
         git_info: None,
         name: rollout.name.clone(),
-        turns: rollout.turns.clone(),
+        turns: Vec::new(),
     }
 }
 
