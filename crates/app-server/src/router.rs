@@ -39,8 +39,8 @@ pub(crate) enum After {
     Nothing,
     /// Let a thread's held events go.
     Release(AfterResponse),
-    /// Send a notification to this connection.
-    Notify(ServerNotification),
+    /// Send notifications to this connection, in order.
+    Notify(Vec<ServerNotification>),
 }
 
 impl After {
@@ -49,7 +49,11 @@ impl After {
         match self {
             Self::Nothing => {}
             Self::Release(gate) => gate.release(),
-            Self::Notify(notification) => outbound.notify(notification).await,
+            Self::Notify(notifications) => {
+                for notification in notifications {
+                    outbound.notify(notification).await;
+                }
+            }
         }
     }
 }
@@ -138,7 +142,7 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
                 let started = ServerNotification::ThreadStarted(ThreadStartedNotification {
                     thread: Box::new(response.thread.clone()),
                 });
-                (response, After::Notify(started))
+                (response, After::Notify(vec![started]))
             });
             reply_then::<client::ThreadStart>(result, experimental)
         }
@@ -151,27 +155,33 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
                     .token_usage(&response.thread.id)
                     .await
                     .and_then(|usage| handlers::thread::token_usage_after_resume(response, usage))
-                    .map_or(After::Nothing, After::Notify),
+                    .map_or(After::Nothing, |usage| After::Notify(vec![usage])),
                 Err(_) => After::Nothing,
             };
             reply_then::<client::ThreadResume>(result.map(|r| (r, after)), experimental)
         }
+        ClientRequest::ThreadFork(params) => reply_then::<client::ThreadFork>(
+            handlers::thread::thread_fork(&req, params)
+                .await
+                .map(|(response, after)| (response, After::Notify(after))),
+            experimental,
+        ),
         ClientRequest::ThreadSetName(params) => reply_then::<client::ThreadSetName>(
             handlers::thread::thread_set_name(&req, params)
                 .await
-                .map(|(response, updated)| (response, After::Notify(updated))),
+                .map(|(response, updated)| (response, After::Notify(vec![updated]))),
             experimental,
         ),
         ClientRequest::ThreadArchive(params) => reply_then::<client::ThreadArchive>(
             handlers::thread::thread_archive(&req, params)
                 .await
-                .map(|(response, archived)| (response, After::Notify(archived))),
+                .map(|(response, archived)| (response, After::Notify(vec![archived]))),
             experimental,
         ),
         ClientRequest::ThreadUnarchive(params) => reply_then::<client::ThreadUnarchive>(
             handlers::thread::thread_unarchive(&req, params)
                 .await
-                .map(|(response, unarchived)| (response, After::Notify(unarchived))),
+                .map(|(response, unarchived)| (response, After::Notify(vec![unarchived]))),
             experimental,
         ),
         ClientRequest::ThreadUnsubscribe(params) => reply::<client::ThreadUnsubscribe>(

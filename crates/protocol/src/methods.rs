@@ -39,7 +39,7 @@ use crate::v2::{
     TurnInterruptResponse, TurnStartParams, TurnStartResponse, TurnStartedNotification,
     TurnSteerParams, TurnSteerResponse,
 };
-use crate::v2::{ThreadListParams, ThreadListResponse};
+use crate::v2::{ThreadForkParams, ThreadForkResponse, ThreadListParams, ThreadListResponse};
 
 /// Whether a method (or field) is part of the stable API or needs `experimentalApi`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,6 +305,10 @@ client_requests! {
     /// Loads a thread from disk (or finds it loaded) to continue it.
     ThreadResume => "thread/resume" (Stable) {
         params: ThreadResumeParams, response: ThreadResumeResponse
+    },
+    /// Starts a thread with a copy of another's history; `thread/started` follows.
+    ThreadFork => "thread/fork" (Stable) {
+        params: ThreadForkParams, response: ThreadForkResponse
     },
     /// Names a thread; `thread/name/updated` follows.
     ThreadSetName => "thread/name/set" (Stable) {

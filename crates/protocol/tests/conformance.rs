@@ -44,6 +44,7 @@ use tern_protocol::v2::{
     ThreadUnarchivedNotification, ThreadUnsubscribeParams, ThreadUnsubscribeResponse,
     ThreadUnsubscribeStatus, TurnSteerParams, TurnSteerResponse,
 };
+use tern_protocol::v2::{ThreadForkParams, ThreadForkResponse};
 use tern_protocol::{NotificationEnvelope, ServerNotification};
 use tern_test_support::schema::UpstreamSchema;
 
@@ -641,6 +642,31 @@ fn thread_samples() -> Vec<(&'static str, Value)> {
             value(ThreadListCwdFilter::One("/w".into())),
         ),
         ("ThreadSortKey", value(ThreadSortKey::CreatedAt)),
+        (
+            "ThreadForkParams",
+            value(ThreadForkParams {
+                thread_id: id(),
+                ephemeral: Some(false),
+                exclude_turns: Some(true),
+            }),
+        ),
+        (
+            "ThreadForkResponse",
+            value(ThreadForkResponse {
+                thread: thread(),
+                model: "m".into(),
+                model_provider: "mock".into(),
+                service_tier: None,
+                cwd: AbsolutePathBuf::try_from(std::path::PathBuf::from("/w")).unwrap(),
+                instruction_sources: vec![],
+                approval_policy: AskForApproval::OnRequest,
+                approvals_reviewer: ApprovalsReviewer::User,
+                sandbox: SandboxPolicy::ReadOnly {
+                    network_access: false,
+                },
+                reasoning_effort: Some("high".into()),
+            }),
+        ),
         ("SortDirection", value(SortDirection::Desc)),
         ("ThreadSourceKind", value(ThreadSourceKind::Cli)),
         (

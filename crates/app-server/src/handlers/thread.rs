@@ -7,14 +7,14 @@ use tern_protocol::ServerNotification;
 use tern_protocol::jsonrpc::RpcError;
 use tern_protocol::v2::{
     AbsolutePathBuf, ApprovalsReviewer, SortDirection, ThreadArchiveParams, ThreadArchiveResponse,
-    ThreadArchivedNotification, ThreadListCwdFilter, ThreadListParams, ThreadListResponse,
-    ThreadLoadedListParams, ThreadLoadedListResponse, ThreadNameUpdatedNotification,
-    ThreadReadParams, ThreadReadResponse, ThreadResumeParams, ThreadResumeResponse,
-    ThreadSetNameParams, ThreadSetNameResponse, ThreadSortKey, ThreadStartParams,
-    ThreadStartResponse, ThreadStatus, ThreadStatusChangedNotification,
-    ThreadTokenUsageUpdatedNotification, ThreadUnarchiveParams, ThreadUnarchiveResponse,
-    ThreadUnarchivedNotification, ThreadUnsubscribeParams, ThreadUnsubscribeResponse,
-    ThreadUnsubscribeStatus,
+    ThreadArchivedNotification, ThreadForkParams, ThreadForkResponse, ThreadListCwdFilter,
+    ThreadListParams, ThreadListResponse, ThreadLoadedListParams, ThreadLoadedListResponse,
+    ThreadNameUpdatedNotification, ThreadReadParams, ThreadReadResponse, ThreadResumeParams,
+    ThreadResumeResponse, ThreadSetNameParams, ThreadSetNameResponse, ThreadSortKey,
+    ThreadStartParams, ThreadStartResponse, ThreadStartedNotification, ThreadStatus,
+    ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification, ThreadUnarchiveParams,
+    ThreadUnarchiveResponse, ThreadUnarchivedNotification, ThreadUnsubscribeParams,
+    ThreadUnsubscribeResponse, ThreadUnsubscribeStatus,
 };
 
 use crate::error;
@@ -317,4 +317,57 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), RpcError> {
                 format!("invalid params for `thread/list`: `cursor`: `{cursor}` is not a cursor this server issued"),
             )
         })
+}
+
+/// Forks a thread; the fork's token usage and `thread/started` follow the result.
+pub(crate) async fn thread_fork(
+    req: &RequestCtx,
+    params: ThreadForkParams,
+) -> Result<(ThreadForkResponse, Vec<ServerNotification>), RpcError> {
+    let (mut thread, settings, usage) = req
+        .server
+        .threads
+        .fork(
+            &params.thread_id,
+            params.ephemeral.unwrap_or(false),
+            &req.client_name,
+        )
+        .await
+        .map_err(error::core)?;
+    req.server
+        .subscriptions
+        .subscribe(&thread.id, req.connection_id, &req.outbound);
+    let mut after = Vec::new();
+    if let Some(last) = thread.turns.last() {
+        after.push(ServerNotification::ThreadTokenUsageUpdated(
+            ThreadTokenUsageUpdatedNotification {
+                thread_id: thread.id.clone(),
+                turn_id: last.id.clone(),
+                token_usage: usage,
+            },
+        ));
+    }
+    let mut started = thread.clone();
+    started.turns.clear();
+    after.push(ServerNotification::ThreadStarted(
+        ThreadStartedNotification {
+            thread: Box::new(started),
+        },
+    ));
+    if params.exclude_turns == Some(true) {
+        thread.turns.clear();
+    }
+    let response = ThreadForkResponse {
+        model: settings.model,
+        model_provider: settings.model_provider,
+        service_tier: None,
+        cwd: AbsolutePathBuf::anchored(&settings.cwd),
+        instruction_sources: Vec::new(),
+        approval_policy: settings.approval_policy,
+        approvals_reviewer: ApprovalsReviewer::User,
+        sandbox: settings.sandbox,
+        reasoning_effort: settings.effort,
+        thread,
+    };
+    Ok((response, after))
 }

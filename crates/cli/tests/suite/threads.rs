@@ -431,3 +431,65 @@ fn thread_list_pages_filters_and_survives_a_lost_index() {
         ["from the reference", "more"]
     );
 }
+
+#[test]
+fn a_fork_copies_the_history_and_goes_its_own_way() {
+    let mock = MockModelServer::start(vec![
+        responses::text_response("r1", &["original answer"]),
+        responses::text_response("r2", &["fork answer"]),
+        responses::text_response("r3", &["source answer"]),
+    ]);
+    let config = mock.config_toml("responses");
+    let home = tempfile::tempdir().unwrap();
+    let mut tern = server(Some(home.path()), &config);
+    let source = start_thread(&mut tern, home.path());
+    turn(&mut tern, &source, "shared start");
+
+    let id = tern.request("thread/fork", json!({"threadId": source}));
+    let forked = tern.result(id);
+    let fork = forked["thread"]["id"].as_str().unwrap().to_owned();
+    assert_ne!(fork, source);
+    assert_eq!(forked["thread"]["forkedFromId"], source.as_str());
+    assert_eq!(forked["thread"]["preview"], "shared start");
+    assert_eq!(
+        forked["thread"]["turns"][0]["items"][1]["text"],
+        "original answer"
+    );
+    assert_eq!(
+        tern.notification("thread/tokenUsage/updated")["threadId"],
+        fork.as_str()
+    );
+    assert_eq!(
+        tern.notification("thread/started")["thread"]["id"],
+        fork.as_str()
+    );
+
+    turn(&mut tern, &fork, "on the fork");
+    turn(&mut tern, &source, "on the source");
+    let requests = mock.requests();
+    assert_eq!(
+        user_texts(&requests[1].body),
+        ["shared start", "on the fork"]
+    );
+    assert_eq!(
+        user_texts(&requests[2].body),
+        ["shared start", "on the source"]
+    );
+
+    // The fork is on disk on its own.
+    tern.close_stdin();
+    tern.wait_exit(Duration::from_secs(5));
+    let mut tern = server(Some(home.path()), &config);
+    let id = tern.request(
+        "thread/read",
+        json!({"threadId": fork, "includeTurns": true}),
+    );
+    let read = tern.result(id)["thread"].clone();
+    assert_eq!(read["forkedFromId"], source.as_str());
+    assert_eq!(read["turns"].as_array().unwrap().len(), 2);
+    let id = tern.request(
+        "thread/fork",
+        json!({"threadId": fork, "excludeTurns": true}),
+    );
+    assert_eq!(tern.result(id)["thread"]["turns"], json!([]));
+}

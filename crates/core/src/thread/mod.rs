@@ -357,6 +357,72 @@ impl ThreadManager {
         Ok((thread, settings, true))
     }
 
+    /// A new thread with a copy of `source_id`'s history and turns, loaded and (unless
+    /// ephemeral) written to its own rollout at once. Returns it, its settings and its token
+    /// usage (copied).
+    pub async fn fork(
+        &self,
+        source_id: &str,
+        ephemeral: bool,
+        originator: &str,
+    ) -> Result<(Thread, ThreadSettings, tern_protocol::v2::ThreadTokenUsage), CoreError> {
+        check_thread_id(source_id)?;
+        let source = if let Some(handle) = self.loaded(source_id) {
+            let state = handle.state.lock().await;
+            (
+                state.settings.clone(),
+                state.turns.clone(),
+                state.history.clone(),
+                state.token_usage,
+                state.preview.clone(),
+            )
+        } else {
+            let path = find_rollout(&self.home, source_id, false).ok_or_else(|| {
+                CoreError::ThreadNotFound {
+                    thread_id: source_id.to_owned(),
+                }
+            })?;
+            let everything = crate::rollout::ReadOptions {
+                history: true,
+                items: true,
+            };
+            let rollout = read_blocking(path.clone(), everything).await?;
+            let state =
+                ThreadState::from_rollout(rollout, &path, &self.config, originator.to_owned());
+            (
+                state.settings,
+                state.turns,
+                state.history,
+                state.token_usage,
+                state.preview,
+            )
+        };
+        let (settings, turns, history, token_usage, preview) = source;
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut state = ThreadState::new(
+            &self.home,
+            id.clone(),
+            settings.clone(),
+            ephemeral,
+            originator.to_owned(),
+        );
+        state.forked_from_id = Some(source_id.to_owned());
+        state.turns = turns;
+        state.history = history;
+        state.token_usage = token_usage;
+        state.preview = preview;
+        state.persist_snapshot();
+        let thread = state.wire(true);
+        let handle = Arc::new(ThreadHandle {
+            id: id.clone(),
+            state: Mutex::new(state),
+        });
+        if let Ok(mut threads) = self.threads.lock() {
+            threads.insert(id, handle);
+        }
+        Ok((thread, settings, token_usage))
+    }
+
     /// Names a loaded thread; the name is recorded in its rollout.
     pub async fn set_name(&self, thread_id: &str, name: &str) -> Result<(), CoreError> {
         let handle = self.loaded_or_not_found(thread_id)?;

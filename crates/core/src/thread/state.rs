@@ -11,7 +11,9 @@ use tern_protocol::v2::{
 
 use crate::config::Config;
 use crate::model::ResponseItem;
-use crate::rollout::{BaseInstructions, LoadedRollout, RolloutWriter, SessionMeta, rollout_path};
+use crate::rollout::{
+    BaseInstructions, EventMsg, LoadedRollout, RolloutWriter, SessionMeta, rollout_path,
+};
 use crate::time::{Utc, now_ms};
 
 /// The settings turns of a thread run with; `turn/start` may change them for the turns after.
@@ -65,6 +67,8 @@ pub(crate) struct ThreadState {
     pub(crate) originator: String,
     pub(crate) preview: String,
     pub(crate) name: Option<String>,
+    /// The thread this one was forked from.
+    pub(crate) forked_from_id: Option<String>,
     pub(crate) status: ThreadStatus,
     /// Where the rollout is (or will be, before the first turn).
     pub(crate) rollout_path: Option<PathBuf>,
@@ -102,6 +106,7 @@ impl ThreadState {
             originator,
             preview: String::new(),
             name: None,
+            forked_from_id: None,
             status: ThreadStatus::Idle,
             writer: None,
             turns: Vec::new(),
@@ -116,7 +121,7 @@ impl ThreadState {
         Thread {
             id: self.id.clone(),
             session_id: self.id.clone(),
-            forked_from_id: None,
+            forked_from_id: self.forked_from_id.clone(),
             parent_thread_id: None,
             preview: self.preview.clone(),
             ephemeral: self.ephemeral,
@@ -194,10 +199,66 @@ impl ThreadState {
             base_instructions: Some(BaseInstructions {
                 text: self.settings.base_instructions.clone(),
             }),
-            forked_from_id: None,
+            forked_from_id: self.forked_from_id.clone(),
         };
         writer.append("session_meta", &meta)?;
         Ok(writer)
+    }
+
+    /// Writes the whole thread (history and turns) to a new rollout: a fork's first lines.
+    pub(crate) fn persist_snapshot(&mut self) {
+        let history = self.history.clone();
+        for item in &history {
+            self.persist("response_item", item);
+        }
+        let turns = self.turns.clone();
+        for turn in &turns {
+            self.persist(
+                "event_msg",
+                &EventMsg::TaskStarted {
+                    turn_id: turn.id.clone(),
+                    started_at: turn.started_at,
+                    model_context_window: None,
+                },
+            );
+            for item in &turn.items {
+                self.persist(
+                    "event_msg",
+                    &EventMsg::ItemCompleted {
+                        thread_id: Some(self.id.clone()),
+                        turn_id: turn.id.clone(),
+                        item: crate::rollout::rollout_item(&item.kind),
+                        started_at_ms: item.started_at_ms,
+                        completed_at_ms: item.completed_at_ms,
+                    },
+                );
+            }
+            let end = if turn.status == tern_protocol::v2::TurnStatus::Interrupted {
+                EventMsg::TurnAborted {
+                    turn_id: Some(turn.id.clone()),
+                    reason: "interrupted".to_owned(),
+                }
+            } else {
+                EventMsg::TaskComplete {
+                    turn_id: turn.id.clone(),
+                    last_agent_message: None,
+                    started_at: turn.started_at,
+                    completed_at: turn.completed_at,
+                    duration_ms: turn.duration_ms,
+                    error: turn.error.clone(),
+                }
+            };
+            self.persist("event_msg", &end);
+        }
+        if let Some(name) = self.name.clone() {
+            self.persist(
+                "event_msg",
+                &EventMsg::ThreadNameUpdated {
+                    thread_name: Some(name),
+                },
+            );
+        }
+        self.sync();
     }
 
     /// Makes the rollout durable (turn end).
@@ -250,6 +311,7 @@ impl ThreadState {
             originator: thread.originator.clone().unwrap_or(originator),
             preview: rollout.preview,
             name: rollout.name,
+            forked_from_id: rollout.meta.forked_from_id.clone(),
             status: ThreadStatus::Idle,
             rollout_path: Some(path.to_owned()),
             rollout_exists: true,

@@ -28,14 +28,15 @@ pub use path::{AbsolutePathBuf, RelativePathError};
 pub use policy::{ApprovalsReviewer, AskForApproval, ReasoningSummary, SandboxMode, SandboxPolicy};
 pub use thread::{
     GitInfo, SessionSource, SortDirection, Thread, ThreadActiveFlag, ThreadArchiveParams,
-    ThreadArchiveResponse, ThreadArchivedNotification, ThreadHistoryMode, ThreadListCwdFilter,
-    ThreadListParams, ThreadListResponse, ThreadLoadedListParams, ThreadLoadedListResponse,
-    ThreadNameUpdatedNotification, ThreadReadParams, ThreadReadResponse, ThreadResumeParams,
-    ThreadResumeResponse, ThreadSetNameParams, ThreadSetNameResponse, ThreadSortKey,
-    ThreadSourceKind, ThreadStartParams, ThreadStartResponse, ThreadStartedNotification,
-    ThreadStatus, ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification,
-    ThreadUnarchiveParams, ThreadUnarchiveResponse, ThreadUnarchivedNotification,
-    ThreadUnsubscribeParams, ThreadUnsubscribeResponse, ThreadUnsubscribeStatus,
+    ThreadArchiveResponse, ThreadArchivedNotification, ThreadForkParams, ThreadForkResponse,
+    ThreadHistoryMode, ThreadListCwdFilter, ThreadListParams, ThreadListResponse,
+    ThreadLoadedListParams, ThreadLoadedListResponse, ThreadNameUpdatedNotification,
+    ThreadReadParams, ThreadReadResponse, ThreadResumeParams, ThreadResumeResponse,
+    ThreadSetNameParams, ThreadSetNameResponse, ThreadSortKey, ThreadSourceKind, ThreadStartParams,
+    ThreadStartResponse, ThreadStartedNotification, ThreadStatus, ThreadStatusChangedNotification,
+    ThreadTokenUsageUpdatedNotification, ThreadUnarchiveParams, ThreadUnarchiveResponse,
+    ThreadUnarchivedNotification, ThreadUnsubscribeParams, ThreadUnsubscribeResponse,
+    ThreadUnsubscribeStatus,
 };
 pub use turn::{
     CodexErrorInfo, ErrorNotification, Turn, TurnCompletedNotification, TurnError,

@@ -434,3 +434,36 @@ pub struct ThreadListResponse {
 
 impl ExperimentalApi for ThreadListParams {}
 impl ExperimentalApi for ThreadListResponse {}
+
+/// Params of `thread/fork`: a new thread with a copy of another's history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadForkParams {
+    /// The thread to copy.
+    pub thread_id: String,
+    /// Keep the fork in memory only.
+    #[serde(default)]
+    pub ephemeral: Option<bool>,
+    /// Leave the copied turns out of the result.
+    #[serde(default)]
+    pub exclude_turns: Option<bool>,
+}
+
+/// Result of `thread/fork`; `thread/started` follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadForkResponse {
+    pub thread: Thread,
+    pub model: String,
+    pub model_provider: String,
+    pub service_tier: Option<String>,
+    pub cwd: AbsolutePathBuf,
+    pub instruction_sources: Vec<String>,
+    pub approval_policy: AskForApproval,
+    pub approvals_reviewer: ApprovalsReviewer,
+    pub sandbox: SandboxPolicy,
+    pub reasoning_effort: Option<String>,
+}
+
+impl ExperimentalApi for ThreadForkParams {}
+impl ExperimentalApi for ThreadForkResponse {}
