@@ -127,6 +127,10 @@ pub(crate) async fn after_initialize(ctx: &ServerCtx, outbound: &Outbound) {
 }
 
 /// Runs one request (other than `initialize`) to completion.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per method, a table more than a function"
+)]
 pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
     let _in_flight = req.server.stats.request_started();
     req.server.faults.inject(request.method()).await;
@@ -164,6 +168,12 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
             handlers::thread::thread_fork(&req, params)
                 .await
                 .map(|(response, after)| (response, After::Notify(after))),
+            experimental,
+        ),
+        ClientRequest::ThreadCompactStart(params) => reply_then::<client::ThreadCompactStart>(
+            handlers::turn::thread_compact_start(&req, params)
+                .await
+                .map(|(response, gate)| (response, After::Release(gate))),
             experimental,
         ),
         ClientRequest::ThreadSetName(params) => reply_then::<client::ThreadSetName>(

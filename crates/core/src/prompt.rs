@@ -32,6 +32,18 @@ How to answer:
 - If you could not finish, say what is left and what would unblock it.
 ";
 
+/// Asks the model for the summary that replaces the conversation when it is compacted.
+pub const COMPACTION_PROMPT: &str = "\
+The conversation above is about to be replaced by a summary to free context space. Write that \
+summary now, for yourself, so the work can continue without the original messages. Include: the \
+user's goals and constraints; decisions made and why; files and code touched (paths, names); \
+commands run and what they showed; what is finished, what is in progress, and the next steps. \
+Be concrete and complete; leave out pleasantries. Reply with the summary only.";
+
+/// Introduces the summary in the compacted history.
+pub const SUMMARY_PREFIX: &str = "\
+Earlier parts of this conversation were compacted. Summary of what happened so far:\n\n";
+
 /// Largest `AGENTS.md` content included, over all files; the rest is cut.
 const MAX_AGENTS_MD_BYTES: usize = 32 * 1024;
 

@@ -39,7 +39,10 @@ use crate::v2::{
     TurnInterruptResponse, TurnStartParams, TurnStartResponse, TurnStartedNotification,
     TurnSteerParams, TurnSteerResponse,
 };
-use crate::v2::{ThreadForkParams, ThreadForkResponse, ThreadListParams, ThreadListResponse};
+use crate::v2::{
+    ThreadCompactStartParams, ThreadCompactStartResponse, ThreadForkParams, ThreadForkResponse,
+    ThreadListParams, ThreadListResponse,
+};
 
 /// Whether a method (or field) is part of the stable API or needs `experimentalApi`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,6 +312,10 @@ client_requests! {
     /// Starts a thread with a copy of another's history; `thread/started` follows.
     ThreadFork => "thread/fork" (Stable) {
         params: ThreadForkParams, response: ThreadForkResponse
+    },
+    /// Compacts a thread's conversation now, as a turn with a `contextCompaction` item.
+    ThreadCompactStart => "thread/compact/start" (Stable) {
+        params: ThreadCompactStartParams, response: ThreadCompactStartResponse
     },
     /// Names a thread; `thread/name/updated` follows.
     ThreadSetName => "thread/name/set" (Stable) {

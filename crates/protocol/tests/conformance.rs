@@ -44,7 +44,9 @@ use tern_protocol::v2::{
     ThreadUnarchivedNotification, ThreadUnsubscribeParams, ThreadUnsubscribeResponse,
     ThreadUnsubscribeStatus, TurnSteerParams, TurnSteerResponse,
 };
-use tern_protocol::v2::{ThreadForkParams, ThreadForkResponse};
+use tern_protocol::v2::{
+    ThreadCompactStartParams, ThreadCompactStartResponse, ThreadForkParams, ThreadForkResponse,
+};
 use tern_protocol::{NotificationEnvelope, ServerNotification};
 use tern_test_support::schema::UpstreamSchema;
 
@@ -642,6 +644,14 @@ fn thread_samples() -> Vec<(&'static str, Value)> {
             value(ThreadListCwdFilter::One("/w".into())),
         ),
         ("ThreadSortKey", value(ThreadSortKey::CreatedAt)),
+        (
+            "ThreadCompactStartParams",
+            value(ThreadCompactStartParams { thread_id: id() }),
+        ),
+        (
+            "ThreadCompactStartResponse",
+            value(ThreadCompactStartResponse {}),
+        ),
         (
             "ThreadForkParams",
             value(ThreadForkParams {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use tern_core::thread::{AfterResponse, TurnRequest};
 use tern_protocol::jsonrpc::RpcError;
 use tern_protocol::v2::{
-    TurnInterruptParams, TurnInterruptResponse, TurnStartParams, TurnStartResponse,
-    TurnSteerParams, TurnSteerResponse,
+    ThreadCompactStartParams, ThreadCompactStartResponse, TurnInterruptParams,
+    TurnInterruptResponse, TurnStartParams, TurnStartResponse, TurnSteerParams, TurnSteerResponse,
 };
 
 use crate::error;
@@ -29,6 +29,7 @@ pub(crate) async fn turn_start(
         client_user_message_id: params.client_user_message_id,
         originator: req.client_name.clone(),
         user_agent: req.user_agent.clone(),
+        compact_only: false,
     };
     let (turn, after) = req
         .server
@@ -73,4 +74,22 @@ pub(crate) async fn turn_steer(
         .await
         .map_err(error::core)?;
     Ok(TurnSteerResponse { turn_id })
+}
+
+/// Compacts the thread now; the compaction turn's events follow the result.
+pub(crate) async fn thread_compact_start(
+    req: &RequestCtx,
+    params: ThreadCompactStartParams,
+) -> Result<(ThreadCompactStartResponse, AfterResponse), RpcError> {
+    let request = TurnRequest::compaction(req.client_name.clone(), req.user_agent.clone());
+    let (_, after) = req
+        .server
+        .threads
+        .start_turn(&params.thread_id, request)
+        .await
+        .map_err(error::core)?;
+    req.server
+        .subscriptions
+        .subscribe(&params.thread_id, req.connection_id, &req.outbound);
+    Ok((ThreadCompactStartResponse {}, after))
 }

@@ -493,3 +493,105 @@ fn a_fork_copies_the_history_and_goes_its_own_way() {
     );
     assert_eq!(tern.result(id)["thread"]["turns"], json!([]));
 }
+
+fn turn_methods(tern: &mut TernProcess, request_id: i64) -> Vec<String> {
+    let mut methods = Vec::new();
+    loop {
+        match tern.next_message(DEFAULT_TIMEOUT) {
+            Received::Result { id, .. } if id == request_id => methods.push("result".to_owned()),
+            Received::Notification { method, .. } => {
+                let done = method == "turn/completed";
+                methods.push(method);
+                if done {
+                    return methods;
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn compaction_replaces_the_history_with_a_summary() {
+    let mock = MockModelServer::start(vec![
+        responses::text_response("r1", &["a long answer"]),
+        responses::text_response("r2", &["SUMMARY OF WORK"]),
+        responses::text_response("r3", &["after compaction"]),
+    ]);
+    let mut tern = server(None, &mock.config_toml("responses"));
+    let cwd = tern.home().to_owned();
+    let thread_id = start_thread(&mut tern, &cwd);
+    turn(&mut tern, &thread_id, "do the work");
+
+    let id = tern.request("thread/compact/start", json!({"threadId": thread_id}));
+    assert_eq!(
+        turn_methods(&mut tern, id),
+        [
+            "result",
+            "thread/status/changed",
+            "turn/started",
+            "item/started",
+            "thread/tokenUsage/updated",
+            "item/completed",
+            "thread/status/changed",
+            "turn/completed",
+        ]
+    );
+    let compaction = &mock.requests()[1].body;
+    assert_eq!(compaction["tools"], json!([]));
+    let last = compaction["input"].as_array().unwrap().last().unwrap();
+    assert!(
+        last["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("replaced by a summary"),
+        "{last}"
+    );
+
+    turn(&mut tern, &thread_id, "next step");
+    let input = mock.requests()[2].body["input"].to_string();
+    assert!(input.contains("SUMMARY OF WORK"), "{input}");
+    assert!(input.contains("do the work"), "{input}");
+    assert!(!input.contains("a long answer"), "{input}");
+    let id = tern.request(
+        "thread/read",
+        json!({"threadId": thread_id, "includeTurns": true}),
+    );
+    let turns = tern.result(id)["thread"]["turns"].clone();
+    assert_eq!(turns[1]["items"][0]["type"], "contextCompaction");
+}
+
+#[test]
+fn a_turn_compacts_first_when_the_context_is_nearly_full() {
+    let mock = MockModelServer::start(vec![
+        responses::text_response("r1", &["first"]),
+        responses::text_response("r2", &["SUMMARY"]),
+        responses::text_response("r3", &["second"]),
+    ]);
+    // Each mock response reports 110 tokens of context.
+    let config = format!(
+        "{}model_auto_compact_token_limit = 100\n",
+        mock.config_toml("responses")
+            .replace("[model_providers.mock]", "")
+    )
+    .replace("sandbox_mode", "model_context_window = 1000\nsandbox_mode");
+    let config = format!(
+        "{config}\n[model_providers.mock]\nbase_url = \"{}\"\nenv_key = \"MOCK_API_KEY\"\nrequest_max_retries = 0\nstream_max_retries = 0\n",
+        mock.base_url()
+    );
+    let mut tern = server(None, &config);
+    let cwd = tern.home().to_owned();
+    let thread_id = start_thread(&mut tern, &cwd);
+    turn(&mut tern, &thread_id, "one");
+    let id = tern.request(
+        "turn/start",
+        json!({"threadId": thread_id, "input": [{"type": "text", "text": "two"}]}),
+    );
+    let methods = turn_methods(&mut tern, id);
+    let items = methods.iter().filter(|m| *m == "item/completed").count();
+    // user message, compaction, agent message
+    assert_eq!(items, 3, "{methods:?}");
+    assert_eq!(mock.requests().len(), 3);
+    let input = mock.requests()[2].body["input"].to_string();
+    assert!(input.contains("SUMMARY"), "{input}");
+}

@@ -83,7 +83,22 @@ impl Default for Config {
     }
 }
 
+/// Context window assumed for models whose window is not configured.
+pub const DEFAULT_CONTEXT_WINDOW: i64 = 128_000;
+
 impl Config {
+    /// The model's context window: `model_context_window`, else [`DEFAULT_CONTEXT_WINDOW`].
+    pub fn context_window(&self) -> i64 {
+        self.model_context_window.unwrap_or(DEFAULT_CONTEXT_WINDOW)
+    }
+
+    /// Tokens of context at which a turn compacts the conversation first:
+    /// `model_auto_compact_token_limit`, else 90% of the context window.
+    pub fn auto_compact_limit(&self) -> i64 {
+        self.model_auto_compact_token_limit
+            .unwrap_or(self.context_window() / 10 * 9)
+    }
+
     /// The provider called `id`.
     pub fn provider(&self, id: &str) -> Option<&ModelProvider> {
         self.model_providers.get(id)

@@ -44,6 +44,8 @@ pub struct BaseInstructions {
 pub struct TurnContextLine {
     #[serde(default)]
     pub turn_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_turn_id: Option<String>,
     pub cwd: String,
     #[serde(default)]
     pub approval_policy: Option<String>,
@@ -63,6 +65,9 @@ pub struct TurnContextLine {
 pub enum EventMsg {
     TaskStarted {
         turn_id: String,
+        /// The reference reports it as the turn's `rootTurnId`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        root_turn_id: Option<String>,
         #[serde(default)]
         started_at: Option<i64>,
         #[serde(default)]
@@ -84,6 +89,8 @@ pub enum EventMsg {
     },
     TaskComplete {
         turn_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        root_turn_id: Option<String>,
         #[serde(default)]
         last_agent_message: Option<String>,
         #[serde(default)]
@@ -100,6 +107,23 @@ pub enum EventMsg {
         #[serde(default)]
         turn_id: Option<String>,
         reason: String,
+    },
+    /// A user message, the older way of recording it; the reference rebuilds the items of
+    /// threads it did not create from these, so tern writes them beside `item_completed`.
+    UserMessage {
+        message: String,
+        #[serde(default)]
+        images: Vec<String>,
+        #[serde(default)]
+        local_images: Vec<String>,
+        #[serde(default)]
+        text_elements: Vec<tern_protocol::v2::TextElement>,
+    },
+    /// An agent message, the older way (see [`EventMsg::UserMessage`]).
+    AgentMessage {
+        message: String,
+        #[serde(default)]
+        phase: Option<String>,
     },
     /// The user named (or renamed) the thread.
     ThreadNameUpdated {

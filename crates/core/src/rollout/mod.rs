@@ -16,7 +16,7 @@ pub use line::{
     TurnContextLine,
 };
 pub use reader::{LoadedRollout, ReadError, ReadOptions, read_rollout, read_rollout_with};
-pub(crate) use reader::{preview_of, rollout_item};
+pub(crate) use reader::{legacy_event, preview_of, rollout_item};
 pub use writer::RolloutWriter;
 
 use crate::time::Utc;

@@ -132,6 +132,8 @@ struct Builder {
     preview: String,
     next_ordinal: u64,
     name: Option<String>,
+    /// Items from `user_message`/`agent_message` events, by turn.
+    legacy_items: std::collections::HashMap<String, Vec<ThreadItem>>,
 }
 
 impl Builder {
@@ -185,10 +187,11 @@ impl Builder {
         match event {
             EventMsg::TaskStarted {
                 turn_id,
+                root_turn_id,
                 started_at,
                 ..
             } => self.turns.push(Turn {
-                root_turn_id: Some(turn_id.clone()),
+                root_turn_id: root_turn_id.or_else(|| Some(turn_id.clone())),
                 id: turn_id,
                 items: Vec::new(),
                 items_view: TurnItemsView::Full,
@@ -263,12 +266,75 @@ impl Builder {
                 }
             }
             EventMsg::ThreadNameUpdated { thread_name } => self.name = thread_name,
+            EventMsg::UserMessage {
+                message,
+                images,
+                local_images,
+                ..
+            } => {
+                let mut content = vec![UserInput::Text {
+                    text: message,
+                    text_elements: Vec::new(),
+                }];
+                content.extend(
+                    images
+                        .into_iter()
+                        .map(|url| UserInput::Image { url, detail: None }),
+                );
+                content.extend(
+                    local_images
+                        .into_iter()
+                        .map(|path| UserInput::LocalImage { path, detail: None }),
+                );
+                self.legacy_item(ThreadItemKind::UserMessage {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    client_id: None,
+                    content,
+                });
+            }
+            EventMsg::AgentMessage { message, .. } => {
+                self.legacy_item(ThreadItemKind::AgentMessage {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    text: message,
+                    phase: None,
+                });
+            }
             EventMsg::TokenCount { info: None } | EventMsg::Other => {}
         }
     }
 
+    /// An item from the older events, kept per turn in case the turn has no `item_completed`
+    /// lines (rollouts of older versions, or legacy threads of the reference).
+    fn legacy_item(&mut self, kind: ThreadItemKind) {
+        if self.preview.is_empty() {
+            if let ThreadItemKind::UserMessage { content, .. } = &kind {
+                self.preview = preview_of(content);
+            }
+        }
+        if self.options.is_some_and(|o| !o.items) {
+            return;
+        }
+        let Some(turn) = self.turns.last() else {
+            return;
+        };
+        let item = ThreadItem {
+            kind,
+            started_at_ms: None,
+            completed_at_ms: None,
+        };
+        self.legacy_items
+            .entry(turn.id.clone())
+            .or_default()
+            .push(item);
+    }
+
     fn finish(mut self) -> Option<LoadedRollout> {
         for turn in &mut self.turns {
+            if turn.items.is_empty() {
+                if let Some(items) = self.legacy_items.remove(&turn.id) {
+                    turn.items = items;
+                }
+            }
             if turn.status == TurnStatus::InProgress {
                 turn.status = TurnStatus::Interrupted;
             }
@@ -334,6 +400,35 @@ pub(crate) fn rollout_item(kind: &ThreadItemKind) -> RolloutItem {
             raw_content: content,
         },
         ThreadItemKind::ContextCompaction { id } => RolloutItem::ContextCompaction { id },
+    }
+}
+
+/// The older `user_message`/`agent_message` event for a message item.
+pub(crate) fn legacy_event(kind: &ThreadItemKind) -> Option<EventMsg> {
+    match kind {
+        ThreadItemKind::UserMessage { content, .. } => Some(EventMsg::UserMessage {
+            message: preview_of(content),
+            images: content
+                .iter()
+                .filter_map(|input| match input {
+                    UserInput::Image { url, .. } => Some(url.clone()),
+                    _ => None,
+                })
+                .collect(),
+            local_images: content
+                .iter()
+                .filter_map(|input| match input {
+                    UserInput::LocalImage { path, .. } => Some(path.clone()),
+                    _ => None,
+                })
+                .collect(),
+            text_elements: Vec::new(),
+        }),
+        ThreadItemKind::AgentMessage { text, .. } => Some(EventMsg::AgentMessage {
+            message: text.clone(),
+            phase: None,
+        }),
+        _ => None,
     }
 }
 

@@ -41,6 +41,7 @@ fn a_written_rollout_reads_back_and_a_torn_last_line_is_skipped() {
             "event_msg",
             &EventMsg::TaskStarted {
                 turn_id: "u1".into(),
+                root_turn_id: None,
                 started_at: Some(10),
                 model_context_window: None,
             },
@@ -141,4 +142,77 @@ fn a_reference_rollout_reads() {
     );
     assert_eq!(loaded.token_usage.unwrap().total.total_tokens, 1230);
     assert_eq!(loaded.history.len(), 1);
+}
+
+#[test]
+fn older_message_events_give_items_only_when_item_completed_lines_are_missing() {
+    let legacy = concat!(
+        r#"{"timestamp":"t","type":"session_meta","payload":{"id":"s","timestamp":"2026-11-21T05:50:31.532Z","cwd":"/w"}}"#,
+        "\n",
+        r#"{"timestamp":"t","type":"event_msg","payload":{"type":"task_started","turn_id":"u"}}"#,
+        "\n",
+        r#"{"timestamp":"t","type":"event_msg","payload":{"type":"user_message","message":"hi","images":[],"local_images":[],"text_elements":[]}}"#,
+        "\n",
+        r#"{"timestamp":"t","type":"event_msg","payload":{"type":"agent_message","message":"hello","phase":null}}"#,
+        "\n",
+        r#"{"timestamp":"t","type":"event_msg","payload":{"type":"task_complete","turn_id":"u"}}"#,
+        "\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("legacy.jsonl");
+    std::fs::write(&path, legacy).unwrap();
+    let loaded = read_rollout(&path).unwrap();
+    let kinds: Vec<&str> = loaded.turns[0]
+        .items
+        .iter()
+        .map(|item| match &item.kind {
+            ThreadItemKind::UserMessage { .. } => "user",
+            ThreadItemKind::AgentMessage { .. } => "agent",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["user", "agent"]);
+    assert_eq!(loaded.preview, "hi");
+
+    // tern writes both kinds; an item must not appear twice.
+    let home = tempfile::tempdir().unwrap();
+    let path = rollout_path(home.path(), "t2", 0);
+    let mut writer = RolloutWriter::create(&path).unwrap();
+    writer.append("session_meta", &meta("t2")).unwrap();
+    writer
+        .append(
+            "event_msg",
+            &EventMsg::TaskStarted {
+                turn_id: "u".into(),
+                root_turn_id: Some("u".into()),
+                started_at: None,
+                model_context_window: None,
+            },
+        )
+        .unwrap();
+    let user = ThreadItemKind::UserMessage {
+        id: "i1".into(),
+        client_id: None,
+        content: vec![UserInput::Text {
+            text: "hello".into(),
+            text_elements: vec![],
+        }],
+    };
+    writer
+        .append(
+            "event_msg",
+            &EventMsg::ItemCompleted {
+                thread_id: None,
+                turn_id: "u".into(),
+                item: rollout_item(&user),
+                started_at_ms: None,
+                completed_at_ms: None,
+            },
+        )
+        .unwrap();
+    writer
+        .append("event_msg", &legacy_event(&user).unwrap())
+        .unwrap();
+    drop(writer);
+    assert_eq!(read_rollout(&path).unwrap().turns[0].items.len(), 1);
 }

@@ -63,6 +63,28 @@ pub struct TurnRequest {
     /// For the `originator` and `user-agent` headers of model requests.
     pub originator: String,
     pub user_agent: String,
+    /// A turn that only compacts the conversation (`thread/compact/start`); `input` is empty.
+    pub compact_only: bool,
+}
+
+impl TurnRequest {
+    /// A `thread/compact/start` turn.
+    pub fn compaction(originator: String, user_agent: String) -> Self {
+        Self {
+            input: Vec::new(),
+            cwd: None,
+            model: None,
+            effort: None,
+            summary: None,
+            approval_policy: None,
+            sandbox_policy: None,
+            output_schema: None,
+            client_user_message_id: None,
+            originator,
+            user_agent,
+            compact_only: true,
+        }
+    }
 }
 
 /// Released by the caller once its answer to the client is queued, so that the events that
@@ -293,7 +315,7 @@ impl ThreadManager {
         request: TurnRequest,
     ) -> Result<(Turn, AfterResponse), CoreError> {
         check_thread_id(thread_id)?;
-        if request.input.is_empty() {
+        if request.input.is_empty() && !request.compact_only {
             return Err(CoreError::EmptyInput);
         }
         if let Some(cwd) = &request.cwd {

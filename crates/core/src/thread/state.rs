@@ -216,6 +216,7 @@ impl ThreadState {
             self.persist(
                 "event_msg",
                 &EventMsg::TaskStarted {
+                    root_turn_id: Some(turn.id.clone()),
                     turn_id: turn.id.clone(),
                     started_at: turn.started_at,
                     model_context_window: None,
@@ -232,6 +233,9 @@ impl ThreadState {
                         completed_at_ms: item.completed_at_ms,
                     },
                 );
+                if let Some(legacy) = crate::rollout::legacy_event(&item.kind) {
+                    self.persist("event_msg", &legacy);
+                }
             }
             let end = if turn.status == tern_protocol::v2::TurnStatus::Interrupted {
                 EventMsg::TurnAborted {
@@ -240,6 +244,7 @@ impl ThreadState {
                 }
             } else {
                 EventMsg::TaskComplete {
+                    root_turn_id: Some(turn.id.clone()),
                     turn_id: turn.id.clone(),
                     last_agent_message: None,
                     started_at: turn.started_at,

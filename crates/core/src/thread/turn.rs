@@ -41,6 +41,11 @@ pub(super) async fn start(
     request: TurnRequest,
 ) -> Result<(Turn, AfterResponse), CoreError> {
     let mut state = handle.state.lock().await;
+    if request.compact_only && state.active.is_some() {
+        return Err(CoreError::Busy {
+            thread_id: handle.id.clone(),
+        });
+    }
     if let Some(active) = &state.active {
         // FIXME: steer the running turn (append the input before its next model request), as
         // the reference does; until then a second turn/start while one runs is refused.
@@ -181,7 +186,14 @@ impl TurnRunner {
             .await;
         self.begin(started_at_ms).await;
 
-        let outcome = self.sample_until_done(&mut interrupt).await;
+        let outcome = if self.request.compact_only {
+            match self.compact(&mut interrupt).await {
+                Ok(()) => Outcome::Completed,
+                Err(outcome) => outcome,
+            }
+        } else {
+            self.sample_until_done(&mut interrupt).await
+        };
         self.finish(outcome, started_at_ms).await;
     }
 
@@ -196,9 +208,10 @@ impl TurnRunner {
             state.persist(
                 "event_msg",
                 &EventMsg::TaskStarted {
+                    root_turn_id: Some(turn_id.clone()),
                     turn_id: turn_id.clone(),
                     started_at: Some(started_at_ms / 1000),
-                    model_context_window: self.manager.config.model_context_window,
+                    model_context_window: Some(self.manager.config.context_window()),
                 },
             );
             let settings = state.settings.clone();
@@ -206,6 +219,7 @@ impl TurnRunner {
                 "turn_context",
                 &TurnContextLine {
                     turn_id: Some(turn_id.clone()),
+                    root_turn_id: Some(turn_id.clone()),
                     cwd: settings.cwd.display().to_string(),
                     approval_policy: serde_json::to_value(settings.approval_policy)
                         .ok()
@@ -240,11 +254,13 @@ impl TurnRunner {
                 }
             }
         }
-        self.record_user_message(
-            self.request.input.clone(),
-            self.request.client_user_message_id.clone(),
-        )
-        .await;
+        if !self.request.compact_only {
+            self.record_user_message(
+                self.request.input.clone(),
+                self.request.client_user_message_id.clone(),
+            )
+            .await;
+        }
     }
 
     /// A user message of this turn: recorded in history and the rollout, and announced.
@@ -270,10 +286,7 @@ impl TurnRunner {
             }
             state.persist("response_item", &message);
             state.history.push(message);
-            state.persist(
-                "event_msg",
-                &item_completed(self.thread_id(), &turn_id, &user_item),
-            );
+            persist_item(&mut state, self.thread_id(), &turn_id, &user_item);
             push_item(&mut state.turns, &turn_id, user_item.clone());
         }
         self.emit(ThreadEventKind::ItemStarted {
@@ -320,6 +333,11 @@ impl TurnRunner {
         };
         let mut stream_retries = 0;
         loop {
+            if self.needs_compaction().await {
+                if let Err(outcome) = self.compact(interrupt).await {
+                    return outcome;
+                }
+            }
             let step = self.sample(interrupt).await;
             match step {
                 Step::Done { follow_up } => {
@@ -398,6 +416,115 @@ impl TurnRunner {
             state.persist("response_item", &item);
             state.history.push(item);
         }
+    }
+
+    /// Whether the context used by the last model request reached the compaction limit.
+    async fn needs_compaction(&self) -> bool {
+        let state = self.handle.state.lock().await;
+        let last = state.token_usage.last;
+        let used = last.input_tokens + last.output_tokens;
+        used > 0 && used >= self.manager.config.auto_compact_limit()
+    }
+
+    /// Replaces the history with a summary written by the model, as a `contextCompaction`
+    /// item. The summary request sees the whole history and no tools.
+    async fn compact(
+        &self,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> Result<(), Outcome> {
+        let turn_id = self.turn.id.clone();
+        let item_id = uuid::Uuid::now_v7().to_string();
+        let started_at_ms = now_ms();
+        let kind = ThreadItemKind::ContextCompaction {
+            id: item_id.clone(),
+        };
+        self.emit(ThreadEventKind::ItemStarted {
+            turn_id: turn_id.clone(),
+            item: ThreadItem {
+                kind: kind.clone(),
+                started_at_ms: Some(started_at_ms),
+                completed_at_ms: None,
+            },
+        })
+        .await;
+        let (mut request, provider) = self.build_request().await;
+        request.input.push(ResponseItem::text_message(
+            "user",
+            None,
+            prompt::COMPACTION_PROMPT,
+        ));
+        request.output_schema = None;
+        let Some(provider) = provider else {
+            return Err(Outcome::Failed(ModelError {
+                kind: crate::model::ModelErrorKind::ResponseFailed,
+                message: "the thread's model provider is no longer configured".to_owned(),
+                details: None,
+            }));
+        };
+        let http = self.manager.http().map_err(|message| {
+            Outcome::Failed(ModelError {
+                kind: crate::model::ModelErrorKind::Connect,
+                message,
+                details: None,
+            })
+        })?;
+        let client = ModelClient::new(
+            http.clone(),
+            provider,
+            self.request.originator.clone(),
+            self.request.user_agent.clone(),
+        );
+        let mut stream = tokio::select! {
+            result = client.stream(&request) => result.map_err(Outcome::Failed)?,
+            gate = &mut *interrupt => {
+                return Err(Outcome::Interrupted(gate.unwrap_or_else(|_| closed_gate())));
+            }
+        };
+        let mut summary = String::new();
+        loop {
+            let event = tokio::select! {
+                event = stream.next() => event,
+                gate = &mut *interrupt => {
+                    return Err(Outcome::Interrupted(gate.unwrap_or_else(|_| closed_gate())));
+                }
+            };
+            match event {
+                None => break,
+                Some(Err(error)) => return Err(Outcome::Failed(error)),
+                Some(Ok(ResponseEvent::OutputItemDone(item))) => {
+                    if let Some(text) = item.message_text() {
+                        summary.push_str(&text);
+                    }
+                }
+                Some(Ok(ResponseEvent::Completed { usage, .. })) => {
+                    if let Some(usage) = usage {
+                        self.record_usage(usage).await;
+                    }
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+        let item = ThreadItem {
+            kind,
+            started_at_ms: Some(started_at_ms),
+            completed_at_ms: Some(now_ms()),
+        };
+        {
+            let mut state = self.handle.state.lock().await;
+            let history = compacted_history(&state.history, &summary);
+            state.persist(
+                "compacted",
+                &serde_json::json!({"message": summary, "replacement_history": history}),
+            );
+            persist_item(&mut state, self.thread_id(), &turn_id, &item);
+            state.history = history;
+            // The next request starts from the summary, not the old context size.
+            state.token_usage.last = tern_protocol::v2::TokenUsageBreakdown::default();
+            push_item(&mut state.turns, &turn_id, item.clone());
+        }
+        self.emit(ThreadEventKind::ItemCompleted { turn_id, item })
+            .await;
+        Ok(())
     }
 
     /// One model request and its streamed response.
@@ -552,10 +679,7 @@ impl TurnRunner {
         };
         {
             let mut state = self.handle.state.lock().await;
-            state.persist(
-                "event_msg",
-                &item_completed(self.thread_id(), &turn_id, &thread_item),
-            );
+            persist_item(&mut state, self.thread_id(), &turn_id, &thread_item);
             state.persist("response_item", &item);
             state.history.push(item);
             push_item(&mut state.turns, &turn_id, thread_item.clone());
@@ -582,7 +706,7 @@ impl TurnRunner {
             let mut state = self.handle.state.lock().await;
             state.token_usage.last = usage;
             state.token_usage.total += usage;
-            state.token_usage.model_context_window = self.manager.config.model_context_window;
+            state.token_usage.model_context_window = Some(self.manager.config.context_window());
             let token_usage = state.token_usage;
             state.persist(
                 "event_msg",
@@ -646,6 +770,7 @@ impl TurnRunner {
                 state.persist(
                     "event_msg",
                     &EventMsg::TaskComplete {
+                        root_turn_id: Some(turn_id.clone()),
                         turn_id: turn_id.clone(),
                         last_agent_message,
                         started_at: Some(started_at_ms / 1000),
@@ -712,6 +837,39 @@ struct OpenItems {
     started: Vec<(String, i64)>,
 }
 
+/// The history after compaction: the context messages tern adds (environment, `AGENTS.md`,
+/// developer instructions), the user's own messages (each cut short), and the summary.
+fn compacted_history(history: &[ResponseItem], summary: &str) -> Vec<ResponseItem> {
+    const MAX_USER_MESSAGE_CHARS: usize = 2_000;
+    const MAX_USER_CHARS: usize = 20_000;
+    let mut kept = Vec::new();
+    let mut user_chars = 0;
+    for item in history {
+        let ResponseItem::Message { role, .. } = item else {
+            continue;
+        };
+        let Some(text) = item.message_text() else {
+            continue;
+        };
+        let is_context = role == "developer"
+            || text.starts_with("<environment_context>")
+            || text.starts_with("# AGENTS.md instructions");
+        if is_context {
+            kept.push(item.clone());
+        } else if role == "user" && !text.starts_with('<') && user_chars < MAX_USER_CHARS {
+            let cut: String = text.chars().take(MAX_USER_MESSAGE_CHARS).collect();
+            user_chars += cut.len();
+            kept.push(ResponseItem::text_message("user", None, cut));
+        }
+    }
+    kept.push(ResponseItem::text_message(
+        "user",
+        None,
+        format!("{}{summary}", prompt::SUMMARY_PREFIX),
+    ));
+    kept
+}
+
 /// A gate that is already open (the interrupter went away).
 fn closed_gate() -> oneshot::Receiver<()> {
     let (tx, rx) = oneshot::channel();
@@ -722,6 +880,20 @@ fn closed_gate() -> oneshot::Receiver<()> {
 fn push_item(turns: &mut [Turn], turn_id: &str, item: ThreadItem) {
     if let Some(turn) = turns.iter_mut().rev().find(|t| t.id == turn_id) {
         turn.items.push(item);
+    }
+}
+
+/// Records a completed item: `item_completed`, and for messages also the older
+/// `user_message`/`agent_message` events the reference rebuilds threads it did not create from.
+fn persist_item(
+    state: &mut super::state::ThreadState,
+    thread_id: &str,
+    turn_id: &str,
+    item: &ThreadItem,
+) {
+    state.persist("event_msg", &item_completed(thread_id, turn_id, item));
+    if let Some(legacy) = crate::rollout::legacy_event(&item.kind) {
+        state.persist("event_msg", &legacy);
     }
 }
 

@@ -467,3 +467,17 @@ pub struct ThreadForkResponse {
 
 impl ExperimentalApi for ThreadForkParams {}
 impl ExperimentalApi for ThreadForkResponse {}
+
+/// Params of `thread/compact/start`: summarize the conversation to free context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadCompactStartParams {
+    pub thread_id: String,
+}
+
+/// Result of `thread/compact/start`: empty; the compaction runs as a turn.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct ThreadCompactStartResponse {}
+
+impl ExperimentalApi for ThreadCompactStartParams {}
+impl ExperimentalApi for ThreadCompactStartResponse {}
