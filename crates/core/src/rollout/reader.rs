@@ -271,27 +271,7 @@ impl Builder {
                 images,
                 local_images,
                 ..
-            } => {
-                let mut content = vec![UserInput::Text {
-                    text: message,
-                    text_elements: Vec::new(),
-                }];
-                content.extend(
-                    images
-                        .into_iter()
-                        .map(|url| UserInput::Image { url, detail: None }),
-                );
-                content.extend(
-                    local_images
-                        .into_iter()
-                        .map(|path| UserInput::LocalImage { path, detail: None }),
-                );
-                self.legacy_item(ThreadItemKind::UserMessage {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    client_id: None,
-                    content,
-                });
-            }
+            } => self.legacy_user_message(message, images, local_images),
             EventMsg::AgentMessage { message, .. } => {
                 self.legacy_item(ThreadItemKind::AgentMessage {
                     id: uuid::Uuid::now_v7().to_string(),
@@ -301,6 +281,33 @@ impl Builder {
             }
             EventMsg::TokenCount { info: None } | EventMsg::Other => {}
         }
+    }
+
+    fn legacy_user_message(
+        &mut self,
+        message: String,
+        images: Vec<String>,
+        local_images: Vec<String>,
+    ) {
+        let mut content = vec![UserInput::Text {
+            text: message,
+            text_elements: Vec::new(),
+        }];
+        content.extend(
+            images
+                .into_iter()
+                .map(|url| UserInput::Image { url, detail: None }),
+        );
+        content.extend(
+            local_images
+                .into_iter()
+                .map(|path| UserInput::LocalImage { path, detail: None }),
+        );
+        self.legacy_item(ThreadItemKind::UserMessage {
+            id: uuid::Uuid::now_v7().to_string(),
+            client_id: None,
+            content,
+        });
     }
 
     /// An item from the older events, kept per turn in case the turn has no `item_completed`
