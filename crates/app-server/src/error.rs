@@ -58,7 +58,8 @@ pub(crate) fn core(err: CoreError) -> RpcError {
         | CoreError::Archived { .. }
         | CoreError::Busy { .. }
         | CoreError::NoActiveTurn { .. }
-        | CoreError::TurnMismatch { .. } => RpcError::invalid_request(err.to_string()),
+        | CoreError::TurnMismatch { .. }
+        | CoreError::UnknownTurn { .. } => RpcError::invalid_request(err.to_string()),
         CoreError::InvalidCwd { .. }
         | CoreError::UnknownProvider { .. }
         | CoreError::EmptyInput => RpcError::new(error_code::INVALID_PARAMS, err.to_string()),

@@ -176,6 +176,12 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
                 .map(|(response, gate)| (response, After::Release(gate))),
             experimental,
         ),
+        ClientRequest::ThreadRevert(params) => reply_then::<client::ThreadRevert>(
+            handlers::thread::thread_revert(&req, params)
+                .await
+                .map(|(response, reverted)| (response, After::Notify(vec![reverted]))),
+            experimental,
+        ),
         ClientRequest::ThreadSetName(params) => reply_then::<client::ThreadSetName>(
             handlers::thread::thread_set_name(&req, params)
                 .await

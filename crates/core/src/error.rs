@@ -74,6 +74,9 @@ pub enum CoreError {
     /// The thread is running a turn.
     #[error("thread {thread_id} is running a turn; interrupt it or wait for it to finish")]
     Busy { thread_id: String },
+    /// A turn id the thread does not have.
+    #[error("thread {thread_id} has no turn {turn_id}")]
+    UnknownTurn { thread_id: String, turn_id: String },
     /// `turn/steer` without a running turn.
     #[error("no active turn to steer on thread {thread_id}")]
     NoActiveTurn { thread_id: String },

@@ -41,7 +41,8 @@ use crate::v2::{
 };
 use crate::v2::{
     ThreadCompactStartParams, ThreadCompactStartResponse, ThreadForkParams, ThreadForkResponse,
-    ThreadListParams, ThreadListResponse,
+    ThreadListParams, ThreadListResponse, ThreadRevertParams, ThreadRevertResponse,
+    ThreadRevertedNotification,
 };
 
 /// Whether a method (or field) is part of the stable API or needs `experimentalApi`.
@@ -317,6 +318,10 @@ client_requests! {
     ThreadCompactStart => "thread/compact/start" (Stable) {
         params: ThreadCompactStartParams, response: ThreadCompactStartResponse
     },
+    /// Drops a turn and every later one from a loaded thread's history.
+    ThreadRevert => "thread/revert" (Stable) {
+        params: ThreadRevertParams, response: ThreadRevertResponse
+    },
     /// Names a thread; `thread/name/updated` follows.
     ThreadSetName => "thread/name/set" (Stable) {
         params: ThreadSetNameParams, response: ThreadSetNameResponse
@@ -376,6 +381,8 @@ server_notifications! {
     ThreadArchived => "thread/archived" (Stable) (ThreadArchivedNotification),
     /// A thread was unarchived.
     ThreadUnarchived => "thread/unarchived" (Stable) (ThreadUnarchivedNotification),
+    /// A thread's history was reverted.
+    ThreadReverted => "thread/reverted" (Stable) (ThreadRevertedNotification),
     /// A thread was named.
     ThreadNameUpdated => "thread/name/updated" (Stable) (ThreadNameUpdatedNotification),
     /// A thread's status changed.

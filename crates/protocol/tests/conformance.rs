@@ -46,6 +46,7 @@ use tern_protocol::v2::{
 };
 use tern_protocol::v2::{
     ThreadCompactStartParams, ThreadCompactStartResponse, ThreadForkParams, ThreadForkResponse,
+    ThreadRevertParams, ThreadRevertResponse, ThreadRevertedNotification,
 };
 use tern_protocol::{NotificationEnvelope, ServerNotification};
 use tern_test_support::schema::UpstreamSchema;
@@ -644,6 +645,21 @@ fn thread_samples() -> Vec<(&'static str, Value)> {
             value(ThreadListCwdFilter::One("/w".into())),
         ),
         ("ThreadSortKey", value(ThreadSortKey::CreatedAt)),
+        (
+            "ThreadRevertParams",
+            value(ThreadRevertParams {
+                thread_id: id(),
+                before_turn_id: TURN_ID.into(),
+            }),
+        ),
+        (
+            "ThreadRevertResponse",
+            value(ThreadRevertResponse { thread: thread() }),
+        ),
+        (
+            "ThreadRevertedNotification",
+            value(ThreadRevertedNotification { thread_id: id() }),
+        ),
         (
             "ThreadCompactStartParams",
             value(ThreadCompactStartParams { thread_id: id() }),

@@ -371,3 +371,21 @@ pub(crate) async fn thread_fork(
     };
     Ok((response, after))
 }
+
+/// Drops a turn and every later one from a loaded thread.
+pub(crate) async fn thread_revert(
+    req: &RequestCtx,
+    params: tern_protocol::v2::ThreadRevertParams,
+) -> Result<(tern_protocol::v2::ThreadRevertResponse, ServerNotification), RpcError> {
+    let thread = req
+        .server
+        .threads
+        .revert(&params.thread_id, &params.before_turn_id)
+        .await
+        .map_err(error::core)?;
+    let reverted =
+        ServerNotification::ThreadReverted(tern_protocol::v2::ThreadRevertedNotification {
+            thread_id: params.thread_id,
+        });
+    Ok((tern_protocol::v2::ThreadRevertResponse { thread }, reverted))
+}

@@ -595,3 +595,55 @@ fn a_turn_compacts_first_when_the_context_is_nearly_full() {
     let input = mock.requests()[2].body["input"].to_string();
     assert!(input.contains("SUMMARY"), "{input}");
 }
+
+#[test]
+fn revert_drops_a_turn_and_the_ones_after_it() {
+    let mock = MockModelServer::start(vec![
+        responses::text_response("r1", &["first"]),
+        responses::text_response("r2", &["second"]),
+        responses::text_response("r3", &["third"]),
+    ]);
+    let config = mock.config_toml("responses");
+    let home = tempfile::tempdir().unwrap();
+    let mut tern = server(Some(home.path()), &config);
+    let thread_id = start_thread(&mut tern, home.path());
+    turn(&mut tern, &thread_id, "one");
+    let second = turn(&mut tern, &thread_id, "two")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let id = tern.request(
+        "thread/revert",
+        json!({"threadId": thread_id, "beforeTurnId": "not-a-turn"}),
+    );
+    assert_eq!(tern.error(id)["code"], -32600);
+    let id = tern.request(
+        "thread/revert",
+        json!({"threadId": thread_id, "beforeTurnId": second}),
+    );
+    assert_eq!(tern.result(id)["thread"]["turns"], json!([]));
+    assert_eq!(
+        tern.notification("thread/reverted"),
+        json!({"threadId": thread_id})
+    );
+
+    turn(&mut tern, &thread_id, "three");
+    assert_eq!(user_texts(&mock.requests()[2].body), ["one", "three"]);
+
+    tern.close_stdin();
+    tern.wait_exit(Duration::from_secs(5));
+    let mut tern = server(Some(home.path()), &config);
+    let id = tern.request(
+        "thread/read",
+        json!({"threadId": thread_id, "includeTurns": true}),
+    );
+    let turns = tern.result(id)["thread"]["turns"].clone();
+    let texts: Vec<&str> = turns
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|turn| turn["items"][0]["content"][0]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["one", "three"]);
+}

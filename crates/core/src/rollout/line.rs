@@ -125,6 +125,8 @@ pub enum EventMsg {
         #[serde(default)]
         phase: Option<String>,
     },
+    /// `thread/revert`: the turn `before_turn_id` and all later ones were dropped.
+    ThreadReverted { before_turn_id: String },
     /// The user named (or renamed) the thread.
     ThreadNameUpdated {
         #[serde(default)]

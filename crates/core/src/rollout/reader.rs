@@ -33,6 +33,8 @@ pub struct LoadedRollout {
     pub next_ordinal: u64,
     /// The user-given name, if any.
     pub name: Option<String>,
+    /// For each turn, how long the history was when it started (for `thread/revert`).
+    pub turn_history_starts: Vec<(String, usize)>,
 }
 
 /// Why a rollout could not be read at all.
@@ -134,6 +136,7 @@ struct Builder {
     name: Option<String>,
     /// Items from `user_message`/`agent_message` events, by turn.
     legacy_items: std::collections::HashMap<String, Vec<ThreadItem>>,
+    turn_history_starts: Vec<(String, usize)>,
 }
 
 impl Builder {
@@ -190,17 +193,21 @@ impl Builder {
                 root_turn_id,
                 started_at,
                 ..
-            } => self.turns.push(Turn {
-                root_turn_id: root_turn_id.or_else(|| Some(turn_id.clone())),
-                id: turn_id,
-                items: Vec::new(),
-                items_view: TurnItemsView::Full,
-                status: TurnStatus::InProgress,
-                error: None,
-                started_at,
-                completed_at: None,
-                duration_ms: None,
-            }),
+            } => {
+                self.turn_history_starts
+                    .push((turn_id.clone(), self.history.len()));
+                self.turns.push(Turn {
+                    root_turn_id: root_turn_id.or_else(|| Some(turn_id.clone())),
+                    id: turn_id,
+                    items: Vec::new(),
+                    items_view: TurnItemsView::Full,
+                    status: TurnStatus::InProgress,
+                    error: None,
+                    started_at,
+                    completed_at: None,
+                    duration_ms: None,
+                });
+            }
             EventMsg::ItemCompleted {
                 turn_id,
                 item,
@@ -266,6 +273,7 @@ impl Builder {
                 }
             }
             EventMsg::ThreadNameUpdated { thread_name } => self.name = thread_name,
+            EventMsg::ThreadReverted { before_turn_id } => self.revert(&before_turn_id),
             EventMsg::UserMessage {
                 message,
                 images,
@@ -280,6 +288,23 @@ impl Builder {
                 });
             }
             EventMsg::TokenCount { info: None } | EventMsg::Other => {}
+        }
+    }
+
+    /// Drops `before_turn_id` and later turns, and the history they added.
+    fn revert(&mut self, before_turn_id: &str) {
+        let Some(index) = self.turns.iter().position(|t| t.id == before_turn_id) else {
+            return;
+        };
+        self.turns.truncate(index);
+        if let Some(mark) = self
+            .turn_history_starts
+            .iter()
+            .position(|(id, _)| id == before_turn_id)
+        {
+            let (_, history_len) = self.turn_history_starts[mark];
+            self.history.truncate(history_len);
+            self.turn_history_starts.truncate(mark);
         }
     }
 
@@ -355,6 +380,7 @@ impl Builder {
             preview: self.preview,
             next_ordinal: self.next_ordinal,
             name: self.name,
+            turn_history_starts: self.turn_history_starts,
         })
     }
 }

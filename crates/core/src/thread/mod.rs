@@ -397,6 +397,7 @@ impl ThreadManager {
                 state.history.clone(),
                 state.token_usage,
                 state.preview.clone(),
+                state.turn_history_starts.clone(),
             )
         } else {
             let path = find_rollout(&self.home, source_id, false).ok_or_else(|| {
@@ -417,9 +418,10 @@ impl ThreadManager {
                 state.history,
                 state.token_usage,
                 state.preview,
+                state.turn_history_starts,
             )
         };
-        let (settings, turns, history, token_usage, preview) = source;
+        let (settings, turns, history, token_usage, preview, turn_history_starts) = source;
         let id = uuid::Uuid::now_v7().to_string();
         let mut state = ThreadState::new(
             &self.home,
@@ -431,6 +433,7 @@ impl ThreadManager {
         state.forked_from_id = Some(source_id.to_owned());
         state.turns = turns;
         state.history = history;
+        state.turn_history_starts = turn_history_starts;
         state.token_usage = token_usage;
         state.preview = preview;
         state.persist_snapshot();
@@ -443,6 +446,45 @@ impl ThreadManager {
             threads.insert(id, handle);
         }
         Ok((thread, settings, token_usage))
+    }
+
+    /// Drops `before_turn_id` and every later turn of a loaded thread, with the history they
+    /// added; recorded in the rollout. Returns the thread without turns.
+    pub async fn revert(&self, thread_id: &str, before_turn_id: &str) -> Result<Thread, CoreError> {
+        let handle = self.loaded_or_not_found(thread_id)?;
+        let mut state = handle.state.lock().await;
+        if state.active.is_some() {
+            return Err(CoreError::Busy {
+                thread_id: thread_id.to_owned(),
+            });
+        }
+        let index = state
+            .turns
+            .iter()
+            .position(|turn| turn.id == before_turn_id)
+            .ok_or_else(|| CoreError::UnknownTurn {
+                thread_id: thread_id.to_owned(),
+                turn_id: before_turn_id.to_owned(),
+            })?;
+        state.turns.truncate(index);
+        if let Some(mark) = state
+            .turn_history_starts
+            .iter()
+            .position(|(id, _)| id == before_turn_id)
+        {
+            let history_len = state.turn_history_starts[mark].1;
+            state.history.truncate(history_len);
+            state.turn_history_starts.truncate(mark);
+        }
+        state.persist(
+            "event_msg",
+            &crate::rollout::EventMsg::ThreadReverted {
+                before_turn_id: before_turn_id.to_owned(),
+            },
+        );
+        state.sync();
+        state.updated_at_ms = crate::time::now_ms();
+        Ok(state.wire(false))
     }
 
     /// Names a loaded thread; the name is recorded in its rollout.

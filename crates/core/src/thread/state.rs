@@ -81,6 +81,8 @@ pub(crate) struct ThreadState {
     pub(crate) turns: Vec<Turn>,
     /// The conversation as the model sees it (without the base instructions).
     pub(crate) history: Vec<ResponseItem>,
+    /// For each turn, how long `history` was when it started (for `thread/revert`).
+    pub(crate) turn_history_starts: Vec<(String, usize)>,
     pub(crate) token_usage: ThreadTokenUsage,
     pub(crate) active: Option<ActiveTurn>,
 }
@@ -111,6 +113,7 @@ impl ThreadState {
             writer: None,
             turns: Vec::new(),
             history: Vec::new(),
+            turn_history_starts: Vec::new(),
             token_usage: ThreadTokenUsage::default(),
             active: None,
         }
@@ -324,6 +327,7 @@ impl ThreadState {
             writer: None,
             turns,
             history: rollout.history,
+            turn_history_starts: rollout.turn_history_starts,
             token_usage: rollout.token_usage.unwrap_or_default(),
             active: None,
         }

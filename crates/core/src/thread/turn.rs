@@ -205,6 +205,10 @@ impl TurnRunner {
             let mut turn = self.turn.clone();
             turn.items_view = TurnItemsView::Full;
             state.turns.push(turn);
+            let history_len = state.history.len();
+            state
+                .turn_history_starts
+                .push((turn_id.clone(), history_len));
             state.persist(
                 "event_msg",
                 &EventMsg::TaskStarted {

@@ -32,12 +32,12 @@ pub use thread::{
     ThreadCompactStartResponse, ThreadForkParams, ThreadForkResponse, ThreadHistoryMode,
     ThreadListCwdFilter, ThreadListParams, ThreadListResponse, ThreadLoadedListParams,
     ThreadLoadedListResponse, ThreadNameUpdatedNotification, ThreadReadParams, ThreadReadResponse,
-    ThreadResumeParams, ThreadResumeResponse, ThreadSetNameParams, ThreadSetNameResponse,
-    ThreadSortKey, ThreadSourceKind, ThreadStartParams, ThreadStartResponse,
-    ThreadStartedNotification, ThreadStatus, ThreadStatusChangedNotification,
-    ThreadTokenUsageUpdatedNotification, ThreadUnarchiveParams, ThreadUnarchiveResponse,
-    ThreadUnarchivedNotification, ThreadUnsubscribeParams, ThreadUnsubscribeResponse,
-    ThreadUnsubscribeStatus,
+    ThreadResumeParams, ThreadResumeResponse, ThreadRevertParams, ThreadRevertResponse,
+    ThreadRevertedNotification, ThreadSetNameParams, ThreadSetNameResponse, ThreadSortKey,
+    ThreadSourceKind, ThreadStartParams, ThreadStartResponse, ThreadStartedNotification,
+    ThreadStatus, ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification,
+    ThreadUnarchiveParams, ThreadUnarchiveResponse, ThreadUnarchivedNotification,
+    ThreadUnsubscribeParams, ThreadUnsubscribeResponse, ThreadUnsubscribeStatus,
 };
 pub use turn::{
     CodexErrorInfo, ErrorNotification, Turn, TurnCompletedNotification, TurnError,

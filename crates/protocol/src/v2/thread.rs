@@ -481,3 +481,32 @@ pub struct ThreadCompactStartResponse {}
 
 impl ExperimentalApi for ThreadCompactStartParams {}
 impl ExperimentalApi for ThreadCompactStartResponse {}
+
+/// Params of `thread/revert`: drop a turn and every later one from the thread's history. Files
+/// the turns changed stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadRevertParams {
+    pub thread_id: String,
+    /// The first turn to drop.
+    pub before_turn_id: String,
+}
+
+/// Result of `thread/revert`; `thread/reverted` follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadRevertResponse {
+    /// The thread after the revert; `turns` is empty (read them with `thread/read`).
+    pub thread: Thread,
+}
+
+/// `thread/reverted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadRevertedNotification {
+    pub thread_id: String,
+}
+
+impl ExperimentalApi for ThreadRevertParams {}
+impl ExperimentalApi for ThreadRevertResponse {}
+impl ExperimentalApi for ThreadRevertedNotification {}
