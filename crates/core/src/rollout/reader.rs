@@ -193,21 +193,7 @@ impl Builder {
                 root_turn_id,
                 started_at,
                 ..
-            } => {
-                self.turn_history_starts
-                    .push((turn_id.clone(), self.history.len()));
-                self.turns.push(Turn {
-                    root_turn_id: root_turn_id.or_else(|| Some(turn_id.clone())),
-                    id: turn_id,
-                    items: Vec::new(),
-                    items_view: TurnItemsView::Full,
-                    status: TurnStatus::InProgress,
-                    error: None,
-                    started_at,
-                    completed_at: None,
-                    duration_ms: None,
-                });
-            }
+            } => self.task_started(turn_id, root_turn_id, started_at),
             EventMsg::ItemCompleted {
                 turn_id,
                 item,
@@ -289,6 +275,27 @@ impl Builder {
             }
             EventMsg::TokenCount { info: None } | EventMsg::Other => {}
         }
+    }
+
+    fn task_started(
+        &mut self,
+        turn_id: String,
+        root_turn_id: Option<String>,
+        started_at: Option<i64>,
+    ) {
+        self.turn_history_starts
+            .push((turn_id.clone(), self.history.len()));
+        self.turns.push(Turn {
+            root_turn_id: root_turn_id.or_else(|| Some(turn_id.clone())),
+            id: turn_id,
+            items: Vec::new(),
+            items_view: TurnItemsView::Full,
+            status: TurnStatus::InProgress,
+            error: None,
+            started_at,
+            completed_at: None,
+            duration_ms: None,
+        });
     }
 
     /// Drops `before_turn_id` and later turns, and the history they added.
