@@ -147,18 +147,18 @@ pub fn load_config(
     let file_keys = table.clone();
     overrides.apply(&mut table);
 
+    // A key is blamed on config.toml when it is there and no override set it.
+    let from_file = |key: &str| !overrides.touches(key) && lookup(&file_keys, key).is_some();
+    let value_error = |(key, reason): (String, String)| ConfigError::Value {
+        file: file.clone().filter(|_| from_file(&key)),
+        key,
+        reason,
+    };
     let mut unknown_keys = Vec::new();
     let value = toml::Value::Table(table);
     let mut collect_unknown = |path: serde_ignored::Path| unknown_keys.push(path.to_string());
     let deserializer = serde_ignored::Deserializer::new(value, &mut collect_unknown);
-    let mut config_toml: ConfigToml = decode_with_path(deserializer).map_err(|(key, reason)| {
-        let from_file = !overrides.touches(&key) && lookup(&file_keys, &key).is_some();
-        ConfigError::Value {
-            file: file.clone().filter(|_| from_file),
-            key,
-            reason,
-        }
-    })?;
+    let mut config_toml: ConfigToml = decode_with_path(deserializer).map_err(value_error)?;
 
     let mut features = std::mem::take(&mut config_toml.features);
     for name in features.keys() {
@@ -171,22 +171,13 @@ pub fn load_config(
     unknown_keys.dedup();
 
     if strict && !unknown_keys.is_empty() {
-        let from_file = unknown_keys
-            .iter()
-            .any(|key| lookup(&file_keys, key).is_some());
+        let any_from_file = unknown_keys.iter().any(|key| from_file(key));
         return Err(ConfigError::UnknownKeys {
             keys: unknown_keys,
-            file: file.filter(|_| from_file),
+            file: file.clone().filter(|_| any_from_file),
         });
     }
-    let config = build_config(config_toml, features).map_err(|(key, reason)| {
-        let from_file = !overrides.touches(&key) && lookup(&file_keys, &key).is_some();
-        ConfigError::Value {
-            file: file.clone().filter(|_| from_file),
-            key,
-            reason,
-        }
-    })?;
+    let config = build_config(config_toml, features).map_err(value_error)?;
     Ok(LoadedConfig {
         config,
         file,
