@@ -24,5 +24,6 @@ pub mod prompt;
 pub mod rollout;
 pub mod thread;
 pub mod time;
+pub mod tools;
 
 pub use error::{ConfigError, CoreError};
