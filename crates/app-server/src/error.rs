@@ -59,7 +59,9 @@ pub(crate) fn core(err: CoreError) -> RpcError {
         | CoreError::Busy { .. }
         | CoreError::NoActiveTurn { .. }
         | CoreError::TurnMismatch { .. }
-        | CoreError::UnknownTurn { .. } => RpcError::invalid_request(err.to_string()),
+        | CoreError::UnknownTurn { .. }
+        | CoreError::Unrevertable { .. }
+        | CoreError::Ephemeral { .. } => RpcError::invalid_request(err.to_string()),
         CoreError::InvalidCwd { .. }
         | CoreError::UnknownProvider { .. }
         | CoreError::EmptyInput => RpcError::new(error_code::INVALID_PARAMS, err.to_string()),

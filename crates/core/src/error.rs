@@ -74,6 +74,12 @@ pub enum CoreError {
     /// The thread is running a turn.
     #[error("thread {thread_id} is running a turn; interrupt it or wait for it to finish")]
     Busy { thread_id: String },
+    /// A turn before the last compaction.
+    #[error("turn {turn_id} is before a compaction and can no longer be reverted to")]
+    Unrevertable { turn_id: String },
+    /// Ephemeral threads are never written, so they cannot be archived.
+    #[error("thread {thread_id} is ephemeral and cannot be archived")]
+    Ephemeral { thread_id: String },
     /// A turn id the thread does not have.
     #[error("thread {thread_id} has no turn {turn_id}")]
     UnknownTurn { thread_id: String, turn_id: String },

@@ -60,10 +60,17 @@ impl ThreadIndex {
     /// Scans every rollout and brings the index up to date. Blocking; run it off the async
     /// threads.
     pub(crate) fn build(&self) {
+        // Listings wait for this; they must not wait forever if the build panics.
+        struct Ready<'a>(&'a watch::Sender<bool>);
+        impl Drop for Ready<'_> {
+            fn drop(&mut self) {
+                self.0.send_replace(true);
+            }
+        }
+        let _ready = Ready(&self.ready);
         if let Err(err) = self.scan(false) {
             tracing::error!(error = %err, "building the thread index failed");
         }
-        self.ready.send_replace(true);
     }
 
     /// Waits until the first build is done.

@@ -99,6 +99,8 @@ impl StateDb {
     pub fn open(path: &Path) -> Result<Self, StateError> {
         match Self::open_checked(path) {
             Ok(db) => Ok(db),
+            // Only a damaged or foreign file is replaced; a busy or unreadable one is an error.
+            Err(err) if !is_damage(&err) => Err(err),
             Err(err) => {
                 tracing::warn!(path = %path.display(), error = %err, "recreating the thread index");
                 for suffix in ["", "-wal", "-shm"] {
@@ -116,6 +118,8 @@ impl StateDb {
 
     fn open_checked(path: &Path) -> Result<Self, StateError> {
         let conn = Connection::open(path)?;
+        // Previews are user text: keep the index as private as the rollouts.
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
@@ -265,6 +269,19 @@ impl StateDb {
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args), read_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Whether an open failure means the file is not a usable index (corrupt, not a database, or
+/// failing its integrity check), as opposed to busy or inaccessible.
+fn is_damage(err: &StateError) -> bool {
+    match err {
+        StateError::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) => matches!(
+            failure.code,
+            rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+        ),
+        StateError::Sqlite(rusqlite::Error::InvalidQuery) => true,
+        _ => false,
     }
 }
 

@@ -265,6 +265,12 @@ fn steering_adds_input_to_the_running_turn() {
         json!({"threadId": thread_id, "expectedTurnId": turn_id, "input": [{"type": "text", "text": "also this"}]}),
     );
     assert_eq!(tern.result(id), json!({"turnId": turn_id}));
+    // A turn/start while the turn runs joins it too, and answers with the running turn.
+    let id = tern.request(
+        "turn/start",
+        json!({"threadId": thread_id, "input": [{"type": "text", "text": "and this"}]}),
+    );
+    assert_eq!(tern.result(id)["turn"]["id"], turn_id.as_str());
     let completed = loop {
         if let Received::Notification { method, params } = tern.next_message(DEFAULT_TIMEOUT) {
             if method == "turn/completed" {
@@ -274,7 +280,10 @@ fn steering_adds_input_to_the_running_turn() {
     };
     assert_eq!(completed["id"], turn_id.as_str());
     assert_eq!(completed["status"], "completed");
-    assert_eq!(user_texts(&mock.requests()[1].body), ["first", "also this"]);
+    assert_eq!(
+        user_texts(&mock.requests()[1].body),
+        ["first", "also this", "and this"]
+    );
     let id = tern.request(
         "thread/read",
         json!({"threadId": thread_id, "includeTurns": true}),
@@ -288,7 +297,13 @@ fn steering_adds_input_to_the_running_turn() {
         .collect();
     assert_eq!(
         kinds,
-        ["userMessage", "agentMessage", "userMessage", "agentMessage"]
+        [
+            "userMessage",
+            "agentMessage",
+            "userMessage",
+            "userMessage",
+            "agentMessage"
+        ]
     );
 }
 

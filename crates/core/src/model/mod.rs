@@ -285,11 +285,10 @@ impl ModelClient {
                 builder = builder.header(name, value);
             }
         }
+        let shown = redacted(url);
         let response = builder.send().await.map_err(|err| {
-            let message = format!(
-                "cannot reach the model provider at {url}: {}",
-                error_chain(&err)
-            );
+            let cause = error_chain(&err.without_url());
+            let message = format!("cannot reach the model provider at {shown}: {cause}");
             (ModelError::new(ModelErrorKind::Connect, message), None)
         })?;
         let status = response.status();
@@ -303,7 +302,7 @@ impl ModelClient {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let body = response.text().await.unwrap_or_default();
-        Err((http_error(status, url, body), retry_after))
+        Err((http_error(status, shown, body), retry_after))
     }
 }
 
@@ -340,6 +339,12 @@ fn http_error(status: reqwest::StatusCode, url: &str, body: String) -> ModelErro
         message,
         details: (!body.is_empty()).then_some(body),
     }
+}
+
+/// A URL fit for messages and logs: without its query string, which may hold a key
+/// (`query_params`).
+fn redacted(url: &str) -> &str {
+    url.split_once('?').map_or(url, |(base, _)| base)
 }
 
 /// `error` and its sources, joined: reqwest's top-level message alone says little.

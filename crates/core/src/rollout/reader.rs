@@ -84,21 +84,24 @@ pub fn read_rollout_with(path: &Path, options: ReadOptions) -> Result<LoadedRoll
         options: Some(options),
         ..Builder::default()
     };
-    let mut line = String::new();
+    let mut line = Vec::new();
     loop {
         line.clear();
         let read = io::Read::take(&mut reader, MAX_LINE_BYTES)
-            .read_line(&mut line)
+            .read_until(b'\n', &mut line)
             .map_err(io_error)?;
         if read == 0 {
             break;
         }
-        if !line.ends_with('\n') && u64::try_from(read).unwrap_or(u64::MAX) == MAX_LINE_BYTES {
+        if line.last() != Some(&b'\n') && u64::try_from(read).unwrap_or(u64::MAX) == MAX_LINE_BYTES
+        {
             tracing::warn!(path = %path.display(), "skipping an over-long rollout line");
             skip_rest_of_line(&mut reader).map_err(io_error)?;
             continue;
         }
-        match serde_json::from_str::<LineIn>(line.trim_end()) {
+        // A line torn inside a multi-byte character is not UTF-8; it is skipped like any other
+        // line that does not parse.
+        match serde_json::from_slice::<LineIn>(line.trim_ascii_end()) {
             Ok(parsed) => builder.line(&parsed),
             Err(err) => {
                 tracing::debug!(path = %path.display(), error = %err, "skipping a rollout line that does not parse");
@@ -176,6 +179,7 @@ impl Builder {
             replacement_history: Option<Vec<ResponseItem>>,
         }
         if let Ok(compacted) = serde_json::from_str::<Compacted>(payload) {
+            self.turn_history_starts.clear();
             self.history = match compacted.replacement_history {
                 Some(items) => items
                     .into_iter()

@@ -200,6 +200,8 @@ impl ThreadManager {
             .map_err(Clone::clone)
     }
 
+    /// A loaded thread's handle. A request that got a handle must still check
+    /// `state.unloaded` once it holds the lock (the thread may have been archived meanwhile).
     fn loaded(&self, thread_id: &str) -> Option<Arc<ThreadHandle>> {
         self.threads
             .lock()
@@ -391,6 +393,11 @@ impl ThreadManager {
         check_thread_id(source_id)?;
         let source = if let Some(handle) = self.loaded(source_id) {
             let state = handle.state.lock().await;
+            if state.active.is_some() {
+                return Err(CoreError::Busy {
+                    thread_id: source_id.to_owned(),
+                });
+            }
             (
                 state.settings.clone(),
                 state.turns.clone(),
@@ -466,16 +473,19 @@ impl ThreadManager {
                 thread_id: thread_id.to_owned(),
                 turn_id: before_turn_id.to_owned(),
             })?;
-        state.turns.truncate(index);
-        if let Some(mark) = state
+        // The history a turn added is known from where it started; a compaction since then
+        // replaced that history, so the turn can no longer be reverted to.
+        let mark = state
             .turn_history_starts
             .iter()
             .position(|(id, _)| id == before_turn_id)
-        {
-            let history_len = state.turn_history_starts[mark].1;
-            state.history.truncate(history_len);
-            state.turn_history_starts.truncate(mark);
-        }
+            .ok_or_else(|| CoreError::Unrevertable {
+                turn_id: before_turn_id.to_owned(),
+            })?;
+        let history_len = state.turn_history_starts[mark].1;
+        state.history.truncate(history_len);
+        state.turn_history_starts.truncate(mark);
+        state.turns.truncate(index);
         state.persist(
             "event_msg",
             &crate::rollout::EventMsg::ThreadReverted {
@@ -514,6 +524,16 @@ impl ThreadManager {
                     thread_id: thread_id.to_owned(),
                 });
             }
+            if state.ephemeral {
+                return Err(CoreError::Ephemeral {
+                    thread_id: thread_id.to_owned(),
+                });
+            }
+            // Requests already holding the handle see an unloaded thread from now on.
+            state.unloaded = true;
+            if let Ok(mut threads) = self.threads.lock() {
+                threads.remove(thread_id);
+            }
             if !state.rollout_exists {
                 let name = state.name.clone();
                 state.persist(
@@ -524,9 +544,6 @@ impl ThreadManager {
             state.sync();
             state.writer = None;
             drop(state);
-            if let Ok(mut threads) = self.threads.lock() {
-                threads.remove(thread_id);
-            }
             find_rollout(&self.home, thread_id, false)
         } else {
             find_rollout(&self.home, thread_id, false)
@@ -572,6 +589,11 @@ impl ThreadManager {
         }
         let handle = self.loaded_or_not_found(thread_id)?;
         let state = handle.state.lock().await;
+        if state.unloaded {
+            return Err(CoreError::ThreadNotFound {
+                thread_id: thread_id.to_owned(),
+            });
+        }
         let Some(active) = &state.active else {
             return Err(CoreError::NoActiveTurn {
                 thread_id: thread_id.to_owned(),
@@ -583,7 +605,11 @@ impl ThreadManager {
                 active: active.id.clone(),
             });
         }
-        active.steer(input, client_id);
+        if !active.steer(input, client_id) {
+            return Err(CoreError::Busy {
+                thread_id: thread_id.to_owned(),
+            });
+        }
         Ok(active.id.clone())
     }
 

@@ -33,6 +33,13 @@ pub struct ThreadSettings {
 /// Input added to a running turn, with the client's id for its message.
 pub(crate) type SteeredInput = (Vec<tern_protocol::v2::UserInput>, Option<String>);
 
+/// Input waiting to join the running turn; closed once the turn is ending.
+#[derive(Debug, Default)]
+pub(crate) struct SteerQueue {
+    pub(crate) items: Vec<SteeredInput>,
+    pub(crate) closed: bool,
+}
+
 /// The turn running right now.
 #[derive(Debug)]
 pub(crate) struct ActiveTurn {
@@ -41,18 +48,29 @@ pub(crate) struct ActiveTurn {
     pub(crate) interrupt: Option<tokio::sync::oneshot::Sender<tokio::sync::oneshot::Receiver<()>>>,
     /// Input from `turn/steer` (or a `turn/start` while running), taken before the next model
     /// request.
-    pub(crate) steered: std::sync::Arc<std::sync::Mutex<Vec<SteeredInput>>>,
+    pub(crate) steered: std::sync::Arc<std::sync::Mutex<SteerQueue>>,
+    /// A compaction turn takes no input.
+    pub(crate) compact_only: bool,
 }
 
 impl ActiveTurn {
+    /// Queues input for the turn; `false` when it no longer takes any (compaction, or ending).
     pub(crate) fn steer(
         &self,
         input: Vec<tern_protocol::v2::UserInput>,
         client_id: Option<String>,
-    ) {
-        if let Ok(mut steered) = self.steered.lock() {
-            steered.push((input, client_id));
+    ) -> bool {
+        if self.compact_only {
+            return false;
         }
+        let Ok(mut queue) = self.steered.lock() else {
+            return false;
+        };
+        if queue.closed {
+            return false;
+        }
+        queue.items.push((input, client_id));
+        true
     }
 }
 
@@ -85,6 +103,8 @@ pub(crate) struct ThreadState {
     pub(crate) turn_history_starts: Vec<(String, usize)>,
     pub(crate) token_usage: ThreadTokenUsage,
     pub(crate) active: Option<ActiveTurn>,
+    /// Archived while a request held the handle: treat as not loaded.
+    pub(crate) unloaded: bool,
 }
 
 impl ThreadState {
@@ -116,6 +136,7 @@ impl ThreadState {
             turn_history_starts: Vec::new(),
             token_usage: ThreadTokenUsage::default(),
             active: None,
+            unloaded: false,
         }
     }
 
@@ -190,6 +211,17 @@ impl ThreadState {
 
     fn create_rollout(&self, path: &Path) -> std::io::Result<RolloutWriter> {
         let mut writer = RolloutWriter::create(path)?;
+        let written = self.write_header(&mut writer);
+        if let Err(err) = written {
+            // Without its session_meta the file is useless, and it would block every retry.
+            let _ = std::fs::remove_file(path);
+            return Err(err);
+        }
+        Ok(writer)
+    }
+
+    /// `session_meta`, and the name when it was set before the first turn.
+    fn write_header(&self, writer: &mut RolloutWriter) -> std::io::Result<()> {
         let meta = SessionMeta {
             id: self.id.clone(),
             session_id: Some(self.id.clone()),
@@ -205,17 +237,40 @@ impl ThreadState {
             forked_from_id: self.forked_from_id.clone(),
         };
         writer.append("session_meta", &meta)?;
-        Ok(writer)
+        if let Some(name) = &self.name {
+            writer.append(
+                "event_msg",
+                &EventMsg::ThreadNameUpdated {
+                    thread_name: Some(name.clone()),
+                },
+            )?;
+        }
+        Ok(())
     }
 
     /// Writes the whole thread (history and turns) to a new rollout: a fork's first lines.
     pub(crate) fn persist_snapshot(&mut self) {
         let history = self.history.clone();
-        for item in &history {
+        let turns = self.turns.clone();
+        // Each turn's history goes after its start, so a reader finds the same turn marks.
+        let starts: Vec<usize> = turns
+            .iter()
+            .map(|turn| {
+                self.turn_history_starts
+                    .iter()
+                    .find(|(id, _)| *id == turn.id)
+                    .map_or(history.len(), |(_, start)| *start)
+            })
+            .collect();
+        let first = starts
+            .first()
+            .copied()
+            .unwrap_or(history.len())
+            .min(history.len());
+        for item in &history[..first] {
             self.persist("response_item", item);
         }
-        let turns = self.turns.clone();
-        for turn in &turns {
+        for (index, turn) in turns.iter().enumerate() {
             self.persist(
                 "event_msg",
                 &EventMsg::TaskStarted {
@@ -225,6 +280,15 @@ impl ThreadState {
                     model_context_window: None,
                 },
             );
+            let from = starts[index].min(history.len());
+            let to = starts
+                .get(index + 1)
+                .copied()
+                .unwrap_or(history.len())
+                .clamp(from, history.len());
+            for item in &history[from..to] {
+                self.persist("response_item", item);
+            }
             for item in &turn.items {
                 self.persist(
                     "event_msg",
@@ -258,11 +322,16 @@ impl ThreadState {
             };
             self.persist("event_msg", &end);
         }
-        if let Some(name) = self.name.clone() {
+        if self.token_usage != ThreadTokenUsage::default() {
+            let usage = self.token_usage;
             self.persist(
                 "event_msg",
-                &EventMsg::ThreadNameUpdated {
-                    thread_name: Some(name),
+                &EventMsg::TokenCount {
+                    info: Some(crate::rollout::TokenCountInfo {
+                        total_token_usage: usage.total.into(),
+                        last_token_usage: usage.last.into(),
+                        model_context_window: usage.model_context_window,
+                    }),
                 },
             );
         }
@@ -298,7 +367,10 @@ impl ThreadState {
                 .and_then(|c| c.approval_policy.as_deref())
                 .and_then(|p| serde_json::from_value(serde_json::json!(p)).ok())
                 .unwrap_or(config.approval_policy),
-            sandbox: SandboxPolicy::from(config.sandbox_mode),
+            sandbox: context
+                .and_then(|c| c.sandbox_policy.as_ref())
+                .and_then(sandbox_from_kebab)
+                .unwrap_or_else(|| SandboxPolicy::from(config.sandbox_mode)),
             effort: context.and_then(|c| c.effort.clone()),
             summary: context
                 .and_then(|c| c.summary.as_deref())
@@ -330,8 +402,33 @@ impl ThreadState {
             turn_history_starts: rollout.turn_history_starts,
             token_usage: rollout.token_usage.unwrap_or_default(),
             active: None,
+            unloaded: false,
         }
     }
+}
+
+/// The sandbox policy of a `turn_context` line (`{"type": "workspace-write", ...}`).
+fn sandbox_from_kebab(value: &serde_json::Value) -> Option<SandboxPolicy> {
+    let flag = |key: &str| value[key].as_bool().unwrap_or(false);
+    Some(match value["type"].as_str()? {
+        "danger-full-access" => SandboxPolicy::DangerFullAccess,
+        "read-only" => SandboxPolicy::ReadOnly {
+            network_access: flag("network_access"),
+        },
+        "workspace-write" => SandboxPolicy::WorkspaceWrite {
+            writable_roots: value["writable_roots"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|root| root.as_str())
+                .filter_map(|root| AbsolutePathBuf::try_from(PathBuf::from(root)).ok())
+                .collect(),
+            network_access: flag("network_access"),
+            exclude_tmpdir_env_var: flag("exclude_tmpdir_env_var"),
+            exclude_slash_tmp: flag("exclude_slash_tmp"),
+        },
+        _ => return None,
+    })
 }
 
 /// A thread read from its rollout, without its turns (the caller moves them in if wanted).

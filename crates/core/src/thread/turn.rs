@@ -29,6 +29,10 @@ use crate::prompt;
 use crate::rollout::{EventMsg, TokenCountInfo, TurnContextLine, preview_of, rollout_item};
 use crate::time::{Utc, now_ms};
 
+/// Model requests one turn may make in a row before it is stopped (a model that keeps calling
+/// tools would otherwise spend tokens until interrupted).
+const MAX_FOLLOW_UPS: u32 = 100;
+
 /// What the client is told when the model calls a tool tern does not have.
 fn unsupported_tool_output(name: &str) -> String {
     format!("tool `{name}` is not available in this session; continue without it")
@@ -41,21 +45,38 @@ pub(super) async fn start(
     request: TurnRequest,
 ) -> Result<(Turn, AfterResponse), CoreError> {
     let mut state = handle.state.lock().await;
-    if request.compact_only && state.active.is_some() {
-        return Err(CoreError::Busy {
+    if state.unloaded {
+        return Err(CoreError::ThreadNotFound {
             thread_id: handle.id.clone(),
         });
     }
     if let Some(active) = &state.active {
-        // FIXME: steer the running turn (append the input before its next model request), as
-        // the reference does; until then a second turn/start while one runs is refused.
-        return Err(CoreError::TurnNotActive {
-            thread_id: handle.id.clone(),
-            turn_id: format!(
-                "{} is still running; wait for it or interrupt it",
-                active.id
-            ),
-        });
+        // As the reference does: the input joins the running turn, which is returned. A
+        // compaction turn or one that is ending takes no input.
+        if request.compact_only
+            || !active.steer(
+                request.input.clone(),
+                request.client_user_message_id.clone(),
+            )
+        {
+            return Err(CoreError::Busy {
+                thread_id: handle.id.clone(),
+            });
+        }
+        let running = state
+            .turns
+            .iter()
+            .rev()
+            .find(|turn| turn.id == active.id)
+            .map_or_else(
+                || in_progress_turn(&active.id),
+                |turn| Turn {
+                    items: Vec::new(),
+                    items_view: TurnItemsView::NotLoaded,
+                    ..turn.clone()
+                },
+            );
+        return Ok((running, AfterResponse::new().0));
     }
     let settings = &mut state.settings;
     if let Some(cwd) = &request.cwd {
@@ -77,23 +98,14 @@ pub(super) async fn start(
         settings.sandbox = sandbox.clone();
     }
     let turn_id = uuid::Uuid::now_v7().to_string();
-    let turn = Turn {
-        id: turn_id.clone(),
-        root_turn_id: Some(turn_id.clone()),
-        items: Vec::new(),
-        items_view: TurnItemsView::NotLoaded,
-        status: TurnStatus::InProgress,
-        error: None,
-        started_at: None,
-        completed_at: None,
-        duration_ms: None,
-    };
+    let turn = in_progress_turn(&turn_id);
     let (interrupt_tx, interrupt_rx) = oneshot::channel();
     let steered = Arc::default();
     state.active = Some(ActiveTurn {
         id: turn_id,
         interrupt: Some(interrupt_tx),
         steered: Arc::clone(&steered),
+        compact_only: request.compact_only,
     });
     state.status = ThreadStatus::Active {
         active_flags: Vec::<ThreadActiveFlag>::new(),
@@ -109,6 +121,21 @@ pub(super) async fn start(
     };
     tokio::spawn(runner.run(gate, interrupt_rx));
     Ok((turn, after))
+}
+
+/// A turn that has just started, as `turn/start` answers it.
+fn in_progress_turn(id: &str) -> Turn {
+    Turn {
+        id: id.to_owned(),
+        root_turn_id: Some(id.to_owned()),
+        items: Vec::new(),
+        items_view: TurnItemsView::NotLoaded,
+        status: TurnStatus::InProgress,
+        error: None,
+        started_at: None,
+        completed_at: None,
+        duration_ms: None,
+    }
 }
 
 /// Signals the running turn to stop; see [`ThreadManager::interrupt`].
@@ -157,7 +184,7 @@ struct TurnRunner {
     turn: Turn,
     request: TurnRequest,
     /// Input added while the turn runs.
-    steered: Arc<std::sync::Mutex<Vec<super::state::SteeredInput>>>,
+    steered: Arc<std::sync::Mutex<super::state::SteerQueue>>,
 }
 
 impl TurnRunner {
@@ -186,15 +213,22 @@ impl TurnRunner {
             .await;
         self.begin(started_at_ms).await;
 
-        let outcome = if self.request.compact_only {
-            match self.compact(&mut interrupt).await {
-                Ok(()) => Outcome::Completed,
-                Err(outcome) => outcome,
+        loop {
+            let outcome = if self.request.compact_only {
+                match self.compact(&mut interrupt).await {
+                    Ok(()) => Outcome::Completed,
+                    Err(outcome) => outcome,
+                }
+            } else {
+                self.sample_until_done(&mut interrupt).await
+            };
+            // Input steered in while the model finished gets its own model request.
+            if matches!(outcome, Outcome::Completed) && self.take_steered().await {
+                continue;
             }
-        } else {
-            self.sample_until_done(&mut interrupt).await
-        };
-        self.finish(outcome, started_at_ms).await;
+            self.finish(outcome, started_at_ms, &mut interrupt).await;
+            return;
+        }
     }
 
     /// Records the turn's start, the first-turn context, and the user message.
@@ -314,7 +348,7 @@ impl TurnRunner {
         let steered = self
             .steered
             .lock()
-            .map(|mut steered| std::mem::take(&mut *steered))
+            .map(|mut queue| std::mem::take(&mut queue.items))
             .unwrap_or_default();
         let any = !steered.is_empty();
         for (input, client_id) in steered {
@@ -336,6 +370,7 @@ impl TurnRunner {
                 .map_or(0, |provider| provider.stream_max_retries)
         };
         let mut stream_retries = 0;
+        let mut follow_ups = 0;
         loop {
             if self.needs_compaction().await {
                 if let Err(outcome) = self.compact(interrupt).await {
@@ -346,8 +381,20 @@ impl TurnRunner {
             match step {
                 Step::Done { follow_up } => {
                     stream_retries = 0;
-                    // Steered input gets its own model request, even when the model was done.
-                    if !self.take_steered().await && !follow_up {
+                    follow_ups += 1;
+                    if follow_ups > MAX_FOLLOW_UPS {
+                        return Outcome::Failed(ModelError {
+                            kind: crate::model::ModelErrorKind::ResponseFailed,
+                            message: format!(
+                                "the model asked for tools {MAX_FOLLOW_UPS} times in a row; \
+                                 stopping the turn"
+                            ),
+                            details: None,
+                        });
+                    }
+                    // Steered input joins before the next model request.
+                    let steered = self.take_steered().await;
+                    if !follow_up && !steered {
                         return Outcome::Completed;
                     }
                 }
@@ -522,6 +569,8 @@ impl TurnRunner {
             );
             persist_item(&mut state, self.thread_id(), &turn_id, &item);
             state.history = history;
+            // Earlier turns' history is gone: they can no longer be reverted to.
+            state.turn_history_starts.clear();
             // The next request starts from the summary, not the old context size.
             state.token_usage.last = tern_protocol::v2::TokenUsageBreakdown::default();
             push_item(&mut state.turns, &turn_id, item.clone());
@@ -732,85 +781,69 @@ impl TurnRunner {
     }
 
     /// Records how the turn ended and announces it.
-    async fn finish(mut self, outcome: Outcome, started_at_ms: i64) {
+    async fn finish(
+        mut self,
+        outcome: Outcome,
+        started_at_ms: i64,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) {
         let turn_id = self.turn.id.clone();
-        let completed_at_ms = now_ms();
         let (status, error, gate) = match outcome {
-            Outcome::Completed => (TurnStatus::Completed, None, None),
+            Outcome::Completed => (TurnStatus::Completed, None, interrupt.try_recv().ok()),
             Outcome::Failed(error) => (TurnStatus::Failed, Some(error.to_turn_error()), None),
             Outcome::Interrupted(gate) => (TurnStatus::Interrupted, None, Some(gate)),
         };
-        let (summary_items, thread_status) = {
-            let mut state = self.handle.state.lock().await;
-            let last_agent_message =
-                state
-                    .turns
-                    .iter()
-                    .rev()
-                    .find(|t| t.id == turn_id)
-                    .and_then(|turn| {
-                        turn.items.iter().rev().find_map(|item| match &item.kind {
-                            ThreadItemKind::AgentMessage { text, .. } => Some(text.clone()),
-                            _ => None,
-                        })
-                    });
-            if status == TurnStatus::Interrupted {
-                let marker = ResponseItem::text_message(
-                    "user",
-                    None,
-                    "<turn_aborted>\nThe user interrupted the previous turn on purpose. Any \
-                     work in progress was stopped; ask before resuming it.\n</turn_aborted>",
-                );
-                state.persist("response_item", &marker);
-                state.history.push(marker);
-                state.persist(
-                    "event_msg",
-                    &EventMsg::TurnAborted {
-                        turn_id: Some(turn_id.clone()),
-                        reason: "interrupted".to_owned(),
-                    },
-                );
-            } else {
-                state.persist(
-                    "event_msg",
-                    &EventMsg::TaskComplete {
-                        root_turn_id: Some(turn_id.clone()),
-                        turn_id: turn_id.clone(),
-                        last_agent_message,
-                        started_at: Some(started_at_ms / 1000),
-                        completed_at: Some(completed_at_ms / 1000),
-                        duration_ms: Some(completed_at_ms - started_at_ms),
-                        error: error.clone(),
-                    },
-                );
-            }
-            state.sync();
-            let thread_status = if status == TurnStatus::Failed {
-                ThreadStatus::SystemError
-            } else {
-                ThreadStatus::Idle
-            };
-            state.status = thread_status.clone();
-            state.active = None;
-            state.updated_at_ms = completed_at_ms;
-            let mut summary = Vec::new();
-            if let Some(turn) = state.turns.iter_mut().rev().find(|t| t.id == turn_id) {
-                turn.status = status;
-                turn.error.clone_from(&error);
-                turn.completed_at = Some(completed_at_ms / 1000);
-                turn.duration_ms = Some(completed_at_ms - started_at_ms);
-                summary = turn
-                    .items
-                    .iter()
-                    .filter(|item| matches!(item.kind, ThreadItemKind::AgentMessage { .. }))
-                    .cloned()
-                    .collect();
-            }
-            (summary, thread_status)
-        };
+        // No more steering; what came in since the last model request stays in the history.
+        let leftover = self
+            .steered
+            .lock()
+            .map(|mut queue| {
+                queue.closed = true;
+                std::mem::take(&mut queue.items)
+            })
+            .unwrap_or_default();
+        for (input, client_id) in leftover {
+            self.record_user_message(input, client_id).await;
+        }
         if let Some(gate) = gate {
-            // The client must have the interrupt's answer before the turn's end.
+            // The client must have the interrupt's answer before the turn's end (an interrupt
+            // that raced the turn's completion included).
             let _ = gate.await;
+        }
+        let completed_at_ms = now_ms();
+        // The end is recorded and announced under the thread's lock, and only then is the
+        // thread free: a `turn/start` waiting for the lock starts its turn after this one's
+        // `turn/completed`.
+        let mut state = self.handle.state.lock().await;
+
+        persist_end(
+            &mut state,
+            &turn_id,
+            status,
+            error.as_ref(),
+            started_at_ms,
+            completed_at_ms,
+        );
+        state.sync();
+        let thread_status = if status == TurnStatus::Failed {
+            ThreadStatus::SystemError
+        } else {
+            ThreadStatus::Idle
+        };
+        state.status = thread_status.clone();
+        state.updated_at_ms = completed_at_ms;
+        let mut summary_items = Vec::new();
+        if let Some(turn) = state.turns.iter_mut().rev().find(|t| t.id == turn_id) {
+            turn.status = status;
+            turn.error.clone_from(&error);
+            turn.completed_at = Some(completed_at_ms / 1000);
+            turn.duration_ms = Some(completed_at_ms - started_at_ms);
+            summary_items = turn
+                .items
+                .iter()
+                .filter(|item| matches!(item.kind, ThreadItemKind::AgentMessage { .. }))
+                .cloned()
+                .collect();
         }
         self.turn.status = status;
         self.turn.completed_at = Some(completed_at_ms / 1000);
@@ -832,6 +865,7 @@ impl TurnRunner {
         }
         self.emit(ThreadEventKind::TurnCompleted(self.turn.clone()))
             .await;
+        state.active = None;
     }
 }
 
@@ -884,6 +918,60 @@ fn closed_gate() -> oneshot::Receiver<()> {
 fn push_item(turns: &mut [Turn], turn_id: &str, item: ThreadItem) {
     if let Some(turn) = turns.iter_mut().rev().find(|t| t.id == turn_id) {
         turn.items.push(item);
+    }
+}
+
+/// The rollout lines that end a turn: `turn_aborted` (with the marker the model sees next
+/// time) for an interrupted turn, `task_complete` otherwise.
+fn persist_end(
+    state: &mut super::state::ThreadState,
+    turn_id: &str,
+    status: TurnStatus,
+    error: Option<&tern_protocol::v2::TurnError>,
+    started_at_ms: i64,
+    completed_at_ms: i64,
+) {
+    let turn_id = turn_id.to_owned();
+    let last_agent_message = state
+        .turns
+        .iter()
+        .rev()
+        .find(|t| t.id == turn_id)
+        .and_then(|turn| {
+            turn.items.iter().rev().find_map(|item| match &item.kind {
+                ThreadItemKind::AgentMessage { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+        });
+    if status == TurnStatus::Interrupted {
+        let marker = ResponseItem::text_message(
+            "user",
+            None,
+            "<turn_aborted>\nThe user interrupted the previous turn on purpose. Any \
+                     work in progress was stopped; ask before resuming it.\n</turn_aborted>",
+        );
+        state.persist("response_item", &marker);
+        state.history.push(marker);
+        state.persist(
+            "event_msg",
+            &EventMsg::TurnAborted {
+                turn_id: Some(turn_id.clone()),
+                reason: "interrupted".to_owned(),
+            },
+        );
+    } else {
+        state.persist(
+            "event_msg",
+            &EventMsg::TaskComplete {
+                root_turn_id: Some(turn_id.clone()),
+                turn_id: turn_id.clone(),
+                last_agent_message,
+                started_at: Some(started_at_ms / 1000),
+                completed_at: Some(completed_at_ms / 1000),
+                duration_ms: Some(completed_at_ms - started_at_ms),
+                error: error.cloned(),
+            },
+        );
     }
 }
 
