@@ -505,31 +505,11 @@ impl TurnRunner {
             prompt::COMPACTION_PROMPT,
         ));
         request.output_schema = None;
-        let Some(provider) = provider else {
-            return Err(Outcome::Failed(ModelError {
-                kind: crate::model::ModelErrorKind::ResponseFailed,
-                message: "the thread's model provider is no longer configured".to_owned(),
-                details: None,
-            }));
-        };
-        let http = self.manager.http().map_err(|message| {
-            Outcome::Failed(ModelError {
-                kind: crate::model::ModelErrorKind::Connect,
-                message,
-                details: None,
-            })
-        })?;
-        let client = ModelClient::new(
-            http.clone(),
-            provider,
-            self.request.originator.clone(),
-            self.request.user_agent.clone(),
-        );
-        let mut stream = tokio::select! {
-            result = client.stream(&request) => result.map_err(Outcome::Failed)?,
-            gate = &mut *interrupt => {
-                return Err(Outcome::Interrupted(gate.unwrap_or_else(|_| closed_gate())));
-            }
+        let mut stream = match self.open_stream(&request, provider, interrupt).await {
+            Ok(stream) => stream,
+            Err(Step::Interrupted(gate)) => return Err(Outcome::Interrupted(gate)),
+            Err(Step::Failed(error)) => return Err(Outcome::Failed(error)),
+            Err(Step::Done { .. }) => return Err(Outcome::Completed),
         };
         let mut summary = String::new();
         loop {
@@ -554,6 +534,15 @@ impl TurnRunner {
                 }
                 Some(Ok(_)) => {}
             }
+        }
+        if summary.trim().is_empty() {
+            // Replacing the history with nothing would lose the conversation.
+            return Err(Outcome::Failed(ModelError {
+                kind: crate::model::ModelErrorKind::ResponseFailed,
+                message: "the model returned an empty summary; the conversation was kept"
+                    .to_owned(),
+                details: None,
+            }));
         }
         let item = ThreadItem {
             kind,
@@ -580,38 +569,49 @@ impl TurnRunner {
         Ok(())
     }
 
-    /// One model request and its streamed response.
-    async fn sample(&self, interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>) -> Step {
-        let (request, provider) = self.build_request().await;
-        let Some(provider) = provider else {
-            return Step::Failed(ModelError {
-                kind: crate::model::ModelErrorKind::ResponseFailed,
-                message: "the thread's model provider is no longer configured".to_owned(),
+    /// Sends a model request and returns its open stream, or how that ended: failed, or
+    /// interrupted while connecting.
+    async fn open_stream(
+        &self,
+        request: &ModelRequest,
+        provider: Option<crate::config::ModelProvider>,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> Result<crate::model::ResponseStream, Step> {
+        let failed = |kind, message: String| {
+            Step::Failed(ModelError {
+                kind,
+                message,
                 details: None,
-            });
+            })
         };
-        let http = match self.manager.http() {
-            Ok(http) => http.clone(),
-            Err(message) => {
-                return Step::Failed(ModelError {
-                    kind: crate::model::ModelErrorKind::Connect,
-                    message,
-                    details: None,
-                });
-            }
+        let Some(provider) = provider else {
+            return Err(failed(
+                crate::model::ModelErrorKind::ResponseFailed,
+                "the thread's model provider is no longer configured".to_owned(),
+            ));
         };
+        let http = self
+            .manager
+            .http()
+            .map_err(|message| failed(crate::model::ModelErrorKind::Connect, message))?;
         let client = ModelClient::new(
-            http,
+            http.clone(),
             provider,
             self.request.originator.clone(),
             self.request.user_agent.clone(),
         );
-        let mut stream = tokio::select! {
-            result = client.stream(&request) => match result {
-                Ok(stream) => stream,
-                Err(error) => return Step::Failed(error),
-            },
-            gate = &mut *interrupt => return Step::Interrupted(gate.unwrap_or_else(|_| closed_gate())),
+        tokio::select! {
+            result = client.stream(request) => result.map_err(Step::Failed),
+            gate = &mut *interrupt => Err(Step::Interrupted(gate.unwrap_or_else(|_| closed_gate()))),
+        }
+    }
+
+    /// One model request and its streamed response.
+    async fn sample(&self, interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>) -> Step {
+        let (request, provider) = self.build_request().await;
+        let mut stream = match self.open_stream(&request, provider, interrupt).await {
+            Ok(stream) => stream,
+            Err(step) => return step,
         };
         let mut follow_up = false;
         let mut open = OpenItems::default();
@@ -876,36 +876,48 @@ struct OpenItems {
 }
 
 /// The history after compaction: the context messages tern adds (environment, `AGENTS.md`,
-/// developer instructions), the user's own messages (each cut short), and the summary.
+/// developer instructions), the user's most recent messages (each cut short, earlier
+/// summaries left out), and the new summary.
 fn compacted_history(history: &[ResponseItem], summary: &str) -> Vec<ResponseItem> {
     const MAX_USER_MESSAGE_CHARS: usize = 2_000;
     const MAX_USER_CHARS: usize = 20_000;
-    let mut kept = Vec::new();
+    let is_context = |role: &str, text: &str| {
+        role == "developer"
+            || text.starts_with("<environment_context>")
+            || text.starts_with("# AGENTS.md instructions")
+    };
+    let mut context = Vec::new();
+    let mut user = Vec::new();
     let mut user_chars = 0;
-    for item in history {
+    // Newest first, so the current request survives when the budget runs out.
+    for item in history.iter().rev() {
         let ResponseItem::Message { role, .. } = item else {
             continue;
         };
         let Some(text) = item.message_text() else {
             continue;
         };
-        let is_context = role == "developer"
-            || text.starts_with("<environment_context>")
-            || text.starts_with("# AGENTS.md instructions");
-        if is_context {
-            kept.push(item.clone());
-        } else if role == "user" && !text.starts_with('<') && user_chars < MAX_USER_CHARS {
+        if is_context(role, &text) {
+            context.push(item.clone());
+        } else if role == "user"
+            && !text.starts_with('<')
+            && !text.starts_with(prompt::SUMMARY_PREFIX)
+            && user_chars < MAX_USER_CHARS
+        {
             let cut: String = text.chars().take(MAX_USER_MESSAGE_CHARS).collect();
             user_chars += cut.len();
-            kept.push(ResponseItem::text_message("user", None, cut));
+            user.push(ResponseItem::text_message("user", None, cut));
         }
     }
-    kept.push(ResponseItem::text_message(
+    context.reverse();
+    user.reverse();
+    context.extend(user);
+    context.push(ResponseItem::text_message(
         "user",
         None,
         format!("{}{summary}", prompt::SUMMARY_PREFIX),
     ));
-    kept
+    context
 }
 
 /// A gate that is already open (the interrupter went away).

@@ -9,6 +9,7 @@
 mod parser;
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 pub use parser::{Chunk, Operation, ParseError, Patch, parse};
@@ -187,9 +188,20 @@ fn stage(path: &Path, contents: &str) -> Result<PathBuf, ApplyError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = parent.join(format!(".{name}.tern-patch-{}", std::process::id()));
-    std::fs::write(&temp, contents).map_err(|err| file_error(path, err.to_string()))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&temp, meta.permissions());
+    // Created with the file's own mode (new files: 0644 less the umask), so a private file is
+    // never readable through its temporary.
+    let mode = std::fs::metadata(path).map_or(0o644, |meta| {
+        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777
+    });
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&temp)
+        .map_err(|err| file_error(path, err.to_string()))?;
+    if let Err(err) = std::io::Write::write_all(&mut file, contents.as_bytes()) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(file_error(path, err.to_string()));
     }
     Ok(temp)
 }
