@@ -8,7 +8,9 @@
 //! A thread is not written to disk until its first turn starts (as the reference does), but it
 //! can be read and resumed before that: it is loaded.
 
+mod compact;
 mod events;
+mod items;
 mod state;
 mod turn;
 

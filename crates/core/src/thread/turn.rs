@@ -18,13 +18,11 @@ use tern_protocol::v2::{
 };
 use tokio::sync::oneshot;
 
+use super::items::{completed_kind, kebab_sandbox, kind_id, started_kind, user_response_item};
 use super::state::ActiveTurn;
 use super::{AfterResponse, ThreadEventKind, ThreadHandle, ThreadManager, TurnRequest};
 use crate::CoreError;
-use crate::model::{
-    ContentItem, ModelClient, ModelError, ModelRequest, ReasoningText, ResponseEvent, ResponseItem,
-    backoff,
-};
+use crate::model::{ModelClient, ModelError, ModelRequest, ResponseEvent, ResponseItem, backoff};
 use crate::prompt;
 use crate::rollout::{EventMsg, TokenCountInfo, TurnContextLine, preview_of, rollout_item};
 use crate::time::{Utc, now_ms};
@@ -161,7 +159,7 @@ pub(super) async fn interrupt(
 }
 
 /// How a turn ended.
-enum Outcome {
+pub(super) enum Outcome {
     Completed,
     Failed(ModelError),
     /// Interrupted; holds the gate the completion waits for.
@@ -169,7 +167,7 @@ enum Outcome {
 }
 
 /// How one model request ended.
-enum Step {
+pub(super) enum Step {
     /// The model stopped; `follow_up` when it called tools and wants their results.
     Done {
         follow_up: bool,
@@ -178,21 +176,21 @@ enum Step {
     Interrupted(oneshot::Receiver<()>),
 }
 
-struct TurnRunner {
-    manager: Arc<ThreadManager>,
-    handle: Arc<ThreadHandle>,
-    turn: Turn,
-    request: TurnRequest,
+pub(super) struct TurnRunner {
+    pub(super) manager: Arc<ThreadManager>,
+    pub(super) handle: Arc<ThreadHandle>,
+    pub(super) turn: Turn,
+    pub(super) request: TurnRequest,
     /// Input added while the turn runs.
     steered: Arc<std::sync::Mutex<super::state::SteerQueue>>,
 }
 
 impl TurnRunner {
-    fn thread_id(&self) -> &str {
+    pub(super) fn thread_id(&self) -> &str {
         &self.handle.id
     }
 
-    async fn emit(&self, kind: ThreadEventKind) {
+    pub(super) async fn emit(&self, kind: ThreadEventKind) {
         self.manager.emit(self.thread_id(), kind).await;
     }
 
@@ -425,7 +423,9 @@ impl TurnRunner {
     }
 
     /// The request for the next model call: base instructions, then the history.
-    async fn build_request(&self) -> (ModelRequest, Option<crate::config::ModelProvider>) {
+    pub(super) async fn build_request(
+        &self,
+    ) -> (ModelRequest, Option<crate::config::ModelProvider>) {
         let state = self.handle.state.lock().await;
         let settings = &state.settings;
         let mut input = Vec::with_capacity(state.history.len() + 1);
@@ -469,109 +469,9 @@ impl TurnRunner {
         }
     }
 
-    /// Whether the context used by the last model request reached the compaction limit.
-    async fn needs_compaction(&self) -> bool {
-        let state = self.handle.state.lock().await;
-        let last = state.token_usage.last;
-        let used = last.input_tokens + last.output_tokens;
-        used > 0 && used >= self.manager.config.auto_compact_limit()
-    }
-
-    /// Replaces the history with a summary written by the model, as a `contextCompaction`
-    /// item. The summary request sees the whole history and no tools.
-    async fn compact(
-        &self,
-        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
-    ) -> Result<(), Outcome> {
-        let turn_id = self.turn.id.clone();
-        let item_id = uuid::Uuid::now_v7().to_string();
-        let started_at_ms = now_ms();
-        let kind = ThreadItemKind::ContextCompaction {
-            id: item_id.clone(),
-        };
-        self.emit(ThreadEventKind::ItemStarted {
-            turn_id: turn_id.clone(),
-            item: ThreadItem {
-                kind: kind.clone(),
-                started_at_ms: Some(started_at_ms),
-                completed_at_ms: None,
-            },
-        })
-        .await;
-        let (mut request, provider) = self.build_request().await;
-        request.input.push(ResponseItem::text_message(
-            "user",
-            None,
-            prompt::COMPACTION_PROMPT,
-        ));
-        request.output_schema = None;
-        let mut stream = match self.open_stream(&request, provider, interrupt).await {
-            Ok(stream) => stream,
-            Err(Step::Interrupted(gate)) => return Err(Outcome::Interrupted(gate)),
-            Err(Step::Failed(error)) => return Err(Outcome::Failed(error)),
-            Err(Step::Done { .. }) => return Err(Outcome::Completed),
-        };
-        let mut summary = String::new();
-        loop {
-            let event = tokio::select! {
-                event = stream.next() => event,
-                gate = &mut *interrupt => {
-                    return Err(Outcome::Interrupted(gate.unwrap_or_else(|_| closed_gate())));
-                }
-            };
-            match event {
-                None => break,
-                Some(Err(error)) => return Err(Outcome::Failed(error)),
-                Some(Ok(ResponseEvent::OutputItemDone(item))) => {
-                    if let Some(text) = item.message_text() {
-                        summary.push_str(&text);
-                    }
-                }
-                Some(Ok(ResponseEvent::Completed { usage, .. })) => {
-                    if let Some(usage) = usage {
-                        self.record_usage(usage).await;
-                    }
-                }
-                Some(Ok(_)) => {}
-            }
-        }
-        if summary.trim().is_empty() {
-            // Replacing the history with nothing would lose the conversation.
-            return Err(Outcome::Failed(ModelError {
-                kind: crate::model::ModelErrorKind::ResponseFailed,
-                message: "the model returned an empty summary; the conversation was kept"
-                    .to_owned(),
-                details: None,
-            }));
-        }
-        let item = ThreadItem {
-            kind,
-            started_at_ms: Some(started_at_ms),
-            completed_at_ms: Some(now_ms()),
-        };
-        {
-            let mut state = self.handle.state.lock().await;
-            let history = compacted_history(&state.history, &summary);
-            state.persist(
-                "compacted",
-                &serde_json::json!({"message": summary, "replacement_history": history}),
-            );
-            persist_item(&mut state, self.thread_id(), &turn_id, &item);
-            state.history = history;
-            // Earlier turns' history is gone: they can no longer be reverted to.
-            state.turn_history_starts.clear();
-            // The next request starts from the summary, not the old context size.
-            state.token_usage.last = tern_protocol::v2::TokenUsageBreakdown::default();
-            push_item(&mut state.turns, &turn_id, item.clone());
-        }
-        self.emit(ThreadEventKind::ItemCompleted { turn_id, item })
-            .await;
-        Ok(())
-    }
-
     /// Sends a model request and returns its open stream, or how that ended: failed, or
     /// interrupted while connecting.
-    async fn open_stream(
+    pub(super) async fn open_stream(
         &self,
         request: &ModelRequest,
         provider: Option<crate::config::ModelProvider>,
@@ -754,7 +654,7 @@ impl TurnRunner {
         .await;
     }
 
-    async fn record_usage(&self, usage: tern_protocol::v2::TokenUsageBreakdown) {
+    pub(super) async fn record_usage(&self, usage: tern_protocol::v2::TokenUsageBreakdown) {
         let token_usage = {
             let mut state = self.handle.state.lock().await;
             state.token_usage.last = usage;
@@ -875,59 +775,14 @@ struct OpenItems {
     started: Vec<(String, i64)>,
 }
 
-/// The history after compaction: the context messages tern adds (environment, `AGENTS.md`,
-/// developer instructions), the user's most recent messages (each cut short, earlier
-/// summaries left out), and the new summary.
-fn compacted_history(history: &[ResponseItem], summary: &str) -> Vec<ResponseItem> {
-    const MAX_USER_MESSAGE_CHARS: usize = 2_000;
-    const MAX_USER_CHARS: usize = 20_000;
-    let is_context = |role: &str, text: &str| {
-        role == "developer"
-            || text.starts_with("<environment_context>")
-            || text.starts_with("# AGENTS.md instructions")
-    };
-    let mut context = Vec::new();
-    let mut user = Vec::new();
-    let mut user_chars = 0;
-    // Newest first, so the current request survives when the budget runs out.
-    for item in history.iter().rev() {
-        let ResponseItem::Message { role, .. } = item else {
-            continue;
-        };
-        let Some(text) = item.message_text() else {
-            continue;
-        };
-        if is_context(role, &text) {
-            context.push(item.clone());
-        } else if role == "user"
-            && !text.starts_with('<')
-            && !text.starts_with(prompt::SUMMARY_PREFIX)
-            && user_chars < MAX_USER_CHARS
-        {
-            let cut: String = text.chars().take(MAX_USER_MESSAGE_CHARS).collect();
-            user_chars += cut.len();
-            user.push(ResponseItem::text_message("user", None, cut));
-        }
-    }
-    context.reverse();
-    user.reverse();
-    context.extend(user);
-    context.push(ResponseItem::text_message(
-        "user",
-        None,
-        format!("{}{summary}", prompt::SUMMARY_PREFIX),
-    ));
-    context
-}
-
 /// A gate that is already open (the interrupter went away).
-fn closed_gate() -> oneshot::Receiver<()> {
+pub(super) fn closed_gate() -> oneshot::Receiver<()> {
     let (tx, rx) = oneshot::channel();
     let _ = tx.send(());
     rx
 }
 
-fn push_item(turns: &mut [Turn], turn_id: &str, item: ThreadItem) {
+pub(super) fn push_item(turns: &mut [Turn], turn_id: &str, item: ThreadItem) {
     if let Some(turn) = turns.iter_mut().rev().find(|t| t.id == turn_id) {
         turn.items.push(item);
     }
@@ -989,7 +844,7 @@ fn persist_end(
 
 /// Records a completed item: `item_completed`, and for messages also the older
 /// `user_message`/`agent_message` events the reference rebuilds threads it did not create from.
-fn persist_item(
+pub(super) fn persist_item(
     state: &mut super::state::ThreadState,
     thread_id: &str,
     turn_id: &str,
@@ -1008,165 +863,5 @@ fn item_completed(thread_id: &str, turn_id: &str, item: &ThreadItem) -> EventMsg
         item: rollout_item(&item.kind),
         started_at_ms: item.started_at_ms,
         completed_at_ms: item.completed_at_ms,
-    }
-}
-
-/// The model-history form of the user's input.
-fn user_response_item(input: &[UserInput]) -> ResponseItem {
-    let content = input
-        .iter()
-        .map(|part| match part {
-            UserInput::Text { text, .. } => ContentItem::InputText { text: text.clone() },
-            UserInput::Image { url, .. } => ContentItem::InputImage {
-                image_url: url.clone(),
-            },
-            UserInput::LocalImage { path, .. } => local_image(path),
-        })
-        .collect();
-    ResponseItem::Message {
-        id: Some(format!("msg_{}", uuid::Uuid::now_v7())),
-        role: "user".to_owned(),
-        content,
-        status: None,
-    }
-}
-
-/// A local image as a `data:` URL, or a note when it cannot be read.
-fn local_image(path: &str) -> ContentItem {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let mime = match std::path::Path::new(path)
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                Some("png") => "image/png",
-                Some("gif") => "image/gif",
-                Some("webp") => "image/webp",
-                _ => "image/jpeg",
-            };
-            ContentItem::InputImage {
-                image_url: format!("data:{mime};base64,{}", base64(&bytes)),
-            }
-        }
-        Err(err) => ContentItem::InputText {
-            text: format!("[image {path} could not be read: {err}]"),
-        },
-    }
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// The item a started output item announces, when it is one clients see.
-fn started_kind(item: &ResponseItem) -> Option<ThreadItemKind> {
-    match item {
-        ResponseItem::Message { id, role, .. } if role == "assistant" => {
-            Some(ThreadItemKind::AgentMessage {
-                id: id.clone().unwrap_or_default(),
-                text: String::new(),
-                phase: None,
-            })
-        }
-        ResponseItem::Reasoning { id, .. } => Some(ThreadItemKind::Reasoning {
-            id: id.clone(),
-            summary: Vec::new(),
-            content: Vec::new(),
-        }),
-        _ => None,
-    }
-}
-
-/// The item a completed output item becomes, when it is one clients see.
-fn completed_kind(item: &ResponseItem) -> Option<ThreadItemKind> {
-    match item {
-        ResponseItem::Message { id, role, .. } if role == "assistant" => {
-            Some(ThreadItemKind::AgentMessage {
-                id: id.clone().unwrap_or_default(),
-                text: item.message_text().unwrap_or_default(),
-                phase: None,
-            })
-        }
-        ResponseItem::Reasoning {
-            id,
-            summary,
-            content,
-            ..
-        } => Some(ThreadItemKind::Reasoning {
-            id: id.clone(),
-            summary: summary.iter().map(|s| s.text().to_owned()).collect(),
-            content: content
-                .iter()
-                .flatten()
-                .map(ReasoningText::text)
-                .map(str::to_owned)
-                .collect(),
-        }),
-        _ => None,
-    }
-}
-
-fn kind_id(kind: &ThreadItemKind) -> &str {
-    match kind {
-        ThreadItemKind::UserMessage { id, .. }
-        | ThreadItemKind::AgentMessage { id, .. }
-        | ThreadItemKind::Reasoning { id, .. }
-        | ThreadItemKind::ContextCompaction { id } => id,
-    }
-}
-
-/// The sandbox policy as `turn_context` lines store it (kebab-case types).
-fn kebab_sandbox(policy: &tern_protocol::v2::SandboxPolicy) -> serde_json::Value {
-    use tern_protocol::v2::SandboxPolicy;
-    match policy {
-        SandboxPolicy::DangerFullAccess => serde_json::json!({"type": "danger-full-access"}),
-        SandboxPolicy::ReadOnly { network_access } => {
-            serde_json::json!({"type": "read-only", "network_access": network_access})
-        }
-        SandboxPolicy::WorkspaceWrite {
-            writable_roots,
-            network_access,
-            exclude_tmpdir_env_var,
-            exclude_slash_tmp,
-        } => serde_json::json!({
-            "type": "workspace-write",
-            "writable_roots": writable_roots,
-            "network_access": network_access,
-            "exclude_tmpdir_env_var": exclude_tmpdir_env_var,
-            "exclude_slash_tmp": exclude_slash_tmp,
-        }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_encodes_with_padding() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 }
