@@ -66,7 +66,6 @@ impl ServerCtx {
             Arc::new(config.config.clone()),
             events_tx,
         ));
-        threads.start_indexing();
         let subscriptions = Arc::new(Subscriptions::default());
         tokio::spawn(deliver(Arc::clone(&subscriptions), events_rx));
         Arc::new(Self {

@@ -117,8 +117,10 @@ pub(crate) fn initialize(
     respond::<client::Initialize>(result, experimental_api)
 }
 
-/// Notifications owed to a connection right after its `initialize` result.
+/// What follows a connection's `initialize` result: the thread index build starts (after the
+/// first handshake, so it never delays one), and any config warning goes out.
 pub(crate) async fn after_initialize(ctx: &ServerCtx, outbound: &Outbound) {
+    ctx.threads.start_indexing();
     if let Some(warning) = &ctx.config_warning {
         outbound
             .notify(ServerNotification::ConfigWarning(warning.clone()))

@@ -132,6 +132,8 @@ pub struct ThreadManager {
     events: mpsc::Sender<ThreadEvent>,
     threads: StdMutex<HashMap<String, Arc<ThreadHandle>>>,
     index: Arc<crate::index::ThreadIndex>,
+    /// Whether the index build was started.
+    indexing: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ThreadManager {
@@ -148,6 +150,7 @@ impl ThreadManager {
     pub fn new(home: PathBuf, config: Arc<Config>, events: mpsc::Sender<ThreadEvent>) -> Self {
         Self {
             index: Arc::new(crate::index::ThreadIndex::new(home.clone())),
+            indexing: std::sync::atomic::AtomicBool::new(false),
             home,
             config,
             http: OnceLock::new(),
@@ -156,8 +159,15 @@ impl ThreadManager {
         }
     }
 
-    /// Starts building the thread index in the background. Call once, inside the runtime.
+    /// Starts building the thread index in the background, once (later calls do nothing).
+    /// Call inside the runtime.
     pub fn start_indexing(&self) {
+        if self
+            .indexing
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            return;
+        }
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || index.build());
     }
