@@ -371,7 +371,12 @@ impl Processor {
             async move {
                 let _permit = permit;
                 let reply = run_isolated(req, decoded).await;
-                outbound.respond(id, reply.result, Some(budget)).await;
+                match reply.stream {
+                    Some(chunks) if reply.result.is_ok() => {
+                        outbound.respond_streamed(id, chunks, Some(budget)).await;
+                    }
+                    _ => outbound.respond(id, reply.result, Some(budget)).await,
+                }
                 reply.after.run(&outbound).await;
             }
             .instrument(span),
@@ -405,6 +410,7 @@ async fn run_isolated(req: RequestCtx, request: ClientRequest) -> Reply {
             tracing::error!(%method, error = %err, "request handler panicked");
             Reply {
                 result: Err(error::internal(method)),
+                stream: None,
                 after: After::Nothing,
             }
         }

@@ -38,6 +38,12 @@ pub(crate) enum Outgoing {
         notification: ServerNotification,
         emitted_at_ms: u64,
     },
+    /// A response whose `result` arrives in pieces (a huge thread read as it is written out).
+    StreamedResponse {
+        id: RequestId,
+        chunks: mpsc::Receiver<Vec<u8>>,
+        _budget: Option<OwnedSemaphorePermit>,
+    },
 }
 
 /// A handle for queueing messages on one connection. Cheap to clone.
@@ -81,6 +87,22 @@ impl Outbound {
         };
         self.send(Outgoing::Response {
             response,
+            _budget: budget,
+        })
+        .await;
+    }
+
+    /// Queues an answer whose `result` JSON comes through `chunks`; the writer passes the
+    /// pieces on as they arrive, so the result is never held whole.
+    pub(crate) async fn respond_streamed(
+        &self,
+        id: RequestId,
+        chunks: mpsc::Receiver<Vec<u8>>,
+        budget: Option<OwnedSemaphorePermit>,
+    ) {
+        self.send(Outgoing::StreamedResponse {
+            id,
+            chunks,
             _budget: budget,
         })
         .await;
@@ -134,6 +156,18 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
         let mut next = Some(first);
         while let Some(message) = next {
             line.clear();
+            if let Outgoing::StreamedResponse { id, mut chunks, .. } = message {
+                serde_json::to_writer(&mut line, &serde_json::json!({ "id": id }))?;
+                line.pop();
+                line.extend_from_slice(b",\"result\":");
+                writer.write_all(&line).await?;
+                while let Some(chunk) = chunks.recv().await {
+                    writer.write_all(&chunk).await?;
+                }
+                writer.write_all(b"}\n").await?;
+                next = rx.try_recv().ok();
+                continue;
+            }
             match large_result(&message) {
                 // A large result goes out as it is, not copied into the line buffer first.
                 Some((id, result)) => {
@@ -176,6 +210,8 @@ fn large_result(message: &Outgoing) -> Option<(&RequestId, &RawValue)> {
 fn encode(message: Outgoing, state: &ConnectionState, out: &mut Vec<u8>) -> bool {
     let written = match message {
         Outgoing::Response { response, .. } => encode_response(&response, out),
+        // Written by the loop itself, piece by piece.
+        Outgoing::StreamedResponse { .. } => false,
         Outgoing::Notification {
             mut notification,
             emitted_at_ms,

@@ -61,6 +61,8 @@ impl After {
 /// A handler's answer and what follows it.
 pub(crate) struct Reply {
     pub(crate) result: Result<Box<RawValue>, RpcError>,
+    /// Set instead of `result`'s value for a result written piece by piece.
+    pub(crate) stream: Option<tokio::sync::mpsc::Receiver<Vec<u8>>>,
     pub(crate) after: After,
 }
 
@@ -84,6 +86,7 @@ fn respond<M: Method>(
 fn reply<M: Method>(result: Result<M::Response, RpcError>, experimental_api: bool) -> Reply {
     Reply {
         result: respond::<M>(result, experimental_api),
+        stream: None,
         after: After::Nothing,
     }
 }
@@ -96,10 +99,12 @@ fn reply_then<M: Method>(
     match result {
         Ok((response, after)) => Reply {
             result: respond::<M>(Ok(response), experimental_api),
+            stream: None,
             after,
         },
         Err(error) => Reply {
             result: Err(error),
+            stream: None,
             after: After::Nothing,
         },
     }
@@ -209,10 +214,20 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
         ClientRequest::TurnSteer(params) => {
             reply::<client::TurnSteer>(handlers::turn::turn_steer(&req, params).await, experimental)
         }
-        ClientRequest::ThreadRead(params) => reply::<client::ThreadRead>(
-            handlers::thread::thread_read(&req, params).await,
-            experimental,
-        ),
+        ClientRequest::ThreadRead(params) => {
+            match handlers::thread::thread_read_streamed(&req, &params).await {
+                Ok(Some(stream)) => Reply {
+                    result: Ok(RawValue::NULL.to_owned()),
+                    stream: Some(stream),
+                    after: After::Nothing,
+                },
+                Ok(None) => reply::<client::ThreadRead>(
+                    handlers::thread::thread_read(&req, params).await,
+                    experimental,
+                ),
+                Err(error) => reply::<client::ThreadRead>(Err(error), experimental),
+            }
+        }
         ClientRequest::ThreadList(params) => reply::<client::ThreadList>(
             handlers::thread::thread_list(&req, params).await,
             experimental,

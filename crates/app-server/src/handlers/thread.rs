@@ -389,3 +389,75 @@ pub(crate) async fn thread_revert(
         });
     Ok((tern_protocol::v2::ThreadRevertResponse { thread }, reverted))
 }
+
+/// Pieces of a streamed result waiting for the writer.
+const STREAM_CHUNKS: usize = 16;
+
+/// `thread/read` with turns of a thread that is not loaded, written out turn by turn while the
+/// rollout is read, so a huge thread is never held whole: `None` for a loaded thread (or when
+/// turns are not asked for), which the ordinary path answers.
+pub(crate) async fn thread_read_streamed(
+    req: &RequestCtx,
+    params: &ThreadReadParams,
+) -> Result<Option<tokio::sync::mpsc::Receiver<Vec<u8>>>, RpcError> {
+    if !params.include_turns {
+        return Ok(None);
+    }
+    let Some((thread, path, turn_ids)) = req
+        .server
+        .threads
+        .unloaded_for_streaming(&params.thread_id)
+        .await
+        .map_err(error::core)?
+    else {
+        return Ok(None);
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
+    tokio::task::spawn_blocking(move || write_thread(&thread, &path, &turn_ids, &tx));
+    Ok(Some(rx))
+}
+
+/// Writes `{"thread":{"turns":[...],<the other fields>}}` into `tx`. The turns go first (key
+/// order is free in JSON) so the thread's other fields need nothing from them.
+fn write_thread(
+    thread: &tern_protocol::v2::Thread,
+    path: &std::path::Path,
+    turn_ids: &[String],
+    tx: &tokio::sync::mpsc::Sender<Vec<u8>>,
+) {
+    let keep: std::collections::HashSet<String> = turn_ids.iter().cloned().collect();
+    let mut first = true;
+    let mut open = tx
+        .blocking_send(b"{\"thread\":{\"turns\":[".to_vec())
+        .is_ok();
+    let mut on_turn = |turn: tern_protocol::v2::Turn| {
+        if !open {
+            return;
+        }
+        let mut chunk = if first { Vec::new() } else { b",".to_vec() };
+        first = false;
+        if serde_json::to_writer(&mut chunk, &turn).is_err() {
+            return;
+        }
+        open = tx.blocking_send(chunk).is_ok();
+    };
+    let keep = |id: &str| keep.contains(id);
+    if let Err(err) = tern_core::rollout::stream_turns(path, &keep, &mut on_turn) {
+        // The result stays valid JSON with the turns read so far.
+        tracing::error!(path = %path.display(), error = %err, "reading a rollout for thread/read failed");
+    }
+    let mut rest = match serde_json::to_value(thread) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => serde_json::Map::new(),
+    };
+    rest.remove("turns");
+    let mut tail = b"]".to_vec();
+    for (key, value) in rest {
+        tail.push(b',');
+        let _ = serde_json::to_writer(&mut tail, &key);
+        tail.push(b':');
+        let _ = serde_json::to_writer(&mut tail, &value);
+    }
+    tail.extend_from_slice(b"}}");
+    let _ = tx.blocking_send(tail);
+}

@@ -15,7 +15,9 @@ pub use line::{
     AgentContent, BaseInstructions, EventMsg, RolloutItem, SessionMeta, SnakeUsage, TokenCountInfo,
     TurnContextLine,
 };
-pub use reader::{LoadedRollout, ReadError, ReadOptions, read_rollout, read_rollout_with};
+pub use reader::{
+    LoadedRollout, ReadError, ReadOptions, read_rollout, read_rollout_with, stream_turns,
+};
 pub(crate) use reader::{legacy_event, preview_of, rollout_item};
 pub use writer::RolloutWriter;
 

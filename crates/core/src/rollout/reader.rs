@@ -74,16 +74,50 @@ pub fn read_rollout(path: &Path) -> Result<LoadedRollout, ReadError> {
 
 /// Reads a rollout, keeping what `options` asks for.
 pub fn read_rollout_with(path: &Path, options: ReadOptions) -> Result<LoadedRollout, ReadError> {
+    let mut builder = Builder {
+        options: Some(options),
+        ..Builder::default()
+    };
+    fold_lines(path, &mut builder)?;
+    builder.finish().ok_or_else(|| ReadError::NoMeta {
+        path: path.display().to_string(),
+    })
+}
+
+/// Calls `on_turn` with each turn of the rollout, with all its items, as soon as the turn is
+/// over, holding one turn at a time: how a huge thread is read without holding it whole.
+/// Turns for which `keep` says no are skipped (a revert dropped them).
+pub fn stream_turns(
+    path: &Path,
+    keep: &dyn Fn(&str) -> bool,
+    on_turn: &mut dyn FnMut(Turn),
+) -> Result<(), ReadError> {
+    let mut builder = Builder {
+        options: Some(ReadOptions {
+            history: false,
+            items: true,
+        }),
+        ..Builder::default()
+    };
+    let mut sink = |turn: Turn| {
+        if keep(&turn.id) {
+            on_turn(turn);
+        }
+    };
+    builder.on_turn = Some(&mut sink);
+    fold_lines(path, &mut builder)?;
+    builder.flush_turns(usize::MAX);
+    Ok(())
+}
+
+/// Feeds every line of a rollout to `builder`.
+fn fold_lines(path: &Path, builder: &mut Builder<'_>) -> Result<(), ReadError> {
     let io_error = |source| ReadError::Io {
         path: path.display().to_string(),
         source,
     };
     let file = File::open(path).map_err(io_error)?;
     let mut reader = BufReader::new(file);
-    let mut builder = Builder {
-        options: Some(options),
-        ..Builder::default()
-    };
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -108,9 +142,7 @@ pub fn read_rollout_with(path: &Path, options: ReadOptions) -> Result<LoadedRoll
             }
         }
     }
-    builder.finish().ok_or_else(|| ReadError::NoMeta {
-        path: path.display().to_string(),
-    })
+    Ok(())
 }
 
 fn skip_rest_of_line<R: BufRead>(reader: &mut R) -> io::Result<()> {
@@ -126,7 +158,9 @@ fn skip_rest_of_line<R: BufRead>(reader: &mut R) -> io::Result<()> {
 
 /// Folds lines into a [`LoadedRollout`].
 #[derive(Default)]
-struct Builder {
+struct Builder<'a> {
+    /// When set, turns are handed out as they end instead of kept.
+    on_turn: Option<&'a mut dyn FnMut(Turn)>,
     /// `None` means keep everything.
     options: Option<ReadOptions>,
     meta: Option<SessionMeta>,
@@ -142,7 +176,7 @@ struct Builder {
     turn_history_starts: Vec<(String, usize)>,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn line(&mut self, line: &LineIn) {
         self.next_ordinal = match line.ordinal {
             Some(ordinal) => self.next_ordinal.max(ordinal + 1),
@@ -371,8 +405,11 @@ impl Builder {
             .push(item);
     }
 
-    fn finish(mut self) -> Option<LoadedRollout> {
-        for turn in &mut self.turns {
+    /// Settles the first `count` turns (legacy items, unfinished → interrupted) and, when
+    /// streaming, hands them out.
+    fn flush_turns(&mut self, count: usize) {
+        let count = count.min(self.turns.len());
+        for turn in &mut self.turns[..count] {
             if turn.items.is_empty() {
                 if let Some(items) = self.legacy_items.remove(&turn.id) {
                     turn.items = items;
@@ -382,6 +419,15 @@ impl Builder {
                 turn.status = TurnStatus::Interrupted;
             }
         }
+        if let Some(on_turn) = self.on_turn.as_mut() {
+            for turn in self.turns.drain(..count) {
+                on_turn(turn);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Option<LoadedRollout> {
+        self.flush_turns(usize::MAX);
         Some(LoadedRollout {
             meta: self.meta?,
             turns: self.turns,

@@ -321,6 +321,35 @@ impl ThreadManager {
         Ok(thread)
     }
 
+    /// For a thread that is on disk and not loaded: the thread without its turns, its rollout,
+    /// and the ids of its turns in order, so a caller can stream the turns
+    /// ([`crate::rollout::stream_turns`]) instead of holding them. `None` when the thread is
+    /// loaded (read it with [`ThreadManager::read`]).
+    pub async fn unloaded_for_streaming(
+        &self,
+        thread_id: &str,
+    ) -> Result<Option<(Thread, PathBuf, Vec<String>)>, CoreError> {
+        check_thread_id(thread_id)?;
+        if self.loaded(thread_id).is_some() {
+            return Ok(None);
+        }
+        let path = find_rollout(&self.home, thread_id, false)
+            .or_else(|| find_rollout(&self.home, thread_id, true))
+            .ok_or_else(|| CoreError::ThreadNotLoaded {
+                thread_id: thread_id.to_owned(),
+            })?;
+        // Turns without items: the shape of the thread, cheap even for a huge one.
+        let outline = crate::rollout::ReadOptions {
+            history: false,
+            items: false,
+        };
+        let rollout = read_blocking(path.clone(), outline).await?;
+        let mut thread = state::thread_from_rollout(&rollout, &path, &self.config);
+        thread.status = ThreadStatus::NotLoaded;
+        let turn_ids = rollout.turns.into_iter().map(|turn| turn.id).collect();
+        Ok(Some((thread, path, turn_ids)))
+    }
+
     /// Starts a turn, or adds the input to the one already running (returning that turn).
     /// The turn's events wait until `AfterResponse` is released.
     pub async fn start_turn(
