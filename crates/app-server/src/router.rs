@@ -33,6 +33,15 @@ pub(crate) struct RequestCtx {
     pub(crate) user_agent: String,
 }
 
+impl RequestCtx {
+    /// Subscribes this connection to a thread's events.
+    pub(crate) fn subscribe(&self, thread_id: &str) {
+        self.server
+            .subscriptions
+            .subscribe(thread_id, self.connection_id, &self.outbound);
+    }
+}
+
 /// What to do once the answer is queued.
 #[derive(Debug)]
 pub(crate) enum After {
@@ -165,7 +174,7 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
                     .threads
                     .token_usage(&response.thread.id)
                     .await
-                    .and_then(|usage| handlers::thread::token_usage_after_resume(response, usage))
+                    .and_then(|usage| handlers::thread::token_usage_update(&response.thread, usage))
                     .map_or(After::Nothing, |usage| After::Notify(vec![usage])),
                 Err(_) => After::Nothing,
             };

@@ -20,6 +20,26 @@ use tern_protocol::v2::{
 use crate::error;
 use crate::router::RequestCtx;
 
+/// The result of `thread/start`, `thread/resume` and `thread/fork`: three types of one shape,
+/// the thread and the settings its next turn runs with.
+macro_rules! settings_response {
+    ($response:ident, $thread:expr, $settings:expr) => {{
+        let settings = $settings;
+        $response {
+            model: settings.model,
+            model_provider: settings.model_provider,
+            service_tier: None,
+            cwd: AbsolutePathBuf::anchored(&settings.cwd),
+            instruction_sources: Vec::new(),
+            approval_policy: settings.approval_policy,
+            approvals_reviewer: ApprovalsReviewer::User,
+            sandbox: settings.sandbox,
+            reasoning_effort: settings.effort,
+            thread: $thread,
+        }
+    }};
+}
+
 /// Starts a thread and subscribes the connection to it.
 pub(crate) fn thread_start(
     req: &RequestCtx,
@@ -48,21 +68,8 @@ pub(crate) fn thread_start(
         originator: req.client_name.clone(),
     };
     let (thread, settings) = req.server.threads.start(options).map_err(error::core)?;
-    req.server
-        .subscriptions
-        .subscribe(&thread.id, req.connection_id, &req.outbound);
-    Ok(ThreadStartResponse {
-        model: settings.model,
-        model_provider: settings.model_provider,
-        service_tier: None,
-        cwd: AbsolutePathBuf::anchored(&settings.cwd),
-        instruction_sources: Vec::new(),
-        approval_policy: settings.approval_policy,
-        approvals_reviewer: ApprovalsReviewer::User,
-        sandbox: settings.sandbox,
-        reasoning_effort: settings.effort,
-        thread,
-    })
+    req.subscribe(&thread.id);
+    Ok(settings_response!(ThreadStartResponse, thread, settings))
 }
 
 /// Reads a loaded thread, or one on disk.
@@ -135,35 +142,22 @@ pub(crate) async fn thread_resume(
             ))
             .await;
     }
-    req.server
-        .subscriptions
-        .subscribe(&thread.id, req.connection_id, &req.outbound);
+    req.subscribe(&thread.id);
     if params.exclude_turns == Some(true) {
         thread.turns.clear();
     }
-    Ok(ThreadResumeResponse {
-        model: settings.model,
-        model_provider: settings.model_provider,
-        service_tier: None,
-        cwd: AbsolutePathBuf::anchored(&settings.cwd),
-        instruction_sources: Vec::new(),
-        approval_policy: settings.approval_policy,
-        approvals_reviewer: ApprovalsReviewer::User,
-        sandbox: settings.sandbox,
-        reasoning_effort: settings.effort,
-        thread,
-    })
+    Ok(settings_response!(ThreadResumeResponse, thread, settings))
 }
 
-/// The restored token usage, sent after a resume's result.
-pub(crate) fn token_usage_after_resume(
-    response: &ThreadResumeResponse,
+/// The thread's token usage as of its last turn: sent after a resume's or a fork's result.
+pub(crate) fn token_usage_update(
+    thread: &tern_protocol::v2::Thread,
     usage: tern_protocol::v2::ThreadTokenUsage,
 ) -> Option<ServerNotification> {
-    let turn_id = response.thread.turns.last()?.id.clone();
+    let turn_id = thread.turns.last()?.id.clone();
     Some(ServerNotification::ThreadTokenUsageUpdated(
         ThreadTokenUsageUpdatedNotification {
-            thread_id: response.thread.id.clone(),
+            thread_id: thread.id.clone(),
             turn_id,
             token_usage: usage,
         },
@@ -334,19 +328,8 @@ pub(crate) async fn thread_fork(
         )
         .await
         .map_err(error::core)?;
-    req.server
-        .subscriptions
-        .subscribe(&thread.id, req.connection_id, &req.outbound);
-    let mut after = Vec::new();
-    if let Some(last) = thread.turns.last() {
-        after.push(ServerNotification::ThreadTokenUsageUpdated(
-            ThreadTokenUsageUpdatedNotification {
-                thread_id: thread.id.clone(),
-                turn_id: last.id.clone(),
-                token_usage: usage,
-            },
-        ));
-    }
+    req.subscribe(&thread.id);
+    let mut after: Vec<_> = token_usage_update(&thread, usage).into_iter().collect();
     let mut started = thread.clone();
     started.turns.clear();
     after.push(ServerNotification::ThreadStarted(
@@ -357,19 +340,10 @@ pub(crate) async fn thread_fork(
     if params.exclude_turns == Some(true) {
         thread.turns.clear();
     }
-    let response = ThreadForkResponse {
-        model: settings.model,
-        model_provider: settings.model_provider,
-        service_tier: None,
-        cwd: AbsolutePathBuf::anchored(&settings.cwd),
-        instruction_sources: Vec::new(),
-        approval_policy: settings.approval_policy,
-        approvals_reviewer: ApprovalsReviewer::User,
-        sandbox: settings.sandbox,
-        reasoning_effort: settings.effort,
-        thread,
-    };
-    Ok((response, after))
+    Ok((
+        settings_response!(ThreadForkResponse, thread, settings),
+        after,
+    ))
 }
 
 /// Drops a turn and every later one from a loaded thread.

@@ -37,9 +37,7 @@ pub(crate) async fn turn_start(
         .start_turn(&params.thread_id, request)
         .await
         .map_err(error::core)?;
-    req.server
-        .subscriptions
-        .subscribe(&params.thread_id, req.connection_id, &req.outbound);
+    req.subscribe(&params.thread_id);
     Ok((TurnStartResponse { turn }, after))
 }
 
@@ -88,8 +86,6 @@ pub(crate) async fn thread_compact_start(
         .start_turn(&params.thread_id, request)
         .await
         .map_err(error::core)?;
-    req.server
-        .subscriptions
-        .subscribe(&params.thread_id, req.connection_id, &req.outbound);
+    req.subscribe(&params.thread_id);
     Ok((ThreadCompactStartResponse {}, after))
 }
