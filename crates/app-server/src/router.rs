@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use serde_json::value::RawValue;
-use tern_core::thread::AfterResponse;
+use tern_core::thread::{AfterResponse, Turns};
 use tern_protocol::experimental::ExperimentalApi;
 use tern_protocol::jsonrpc::RpcError;
 use tern_protocol::v2::{InitializeParams, ThreadStartedNotification};
@@ -119,6 +119,37 @@ fn reply_then<M: Method>(
     }
 }
 
+/// A reply holding a thread whose turns, when given, are written out as they are read.
+fn reply_with_turns<M: Method>(
+    result: Result<(M::Response, Option<Turns>, After), RpcError>,
+    experimental_api: bool,
+) -> Reply {
+    let (mut response, turns, after) = match result {
+        Ok(answer) => answer,
+        Err(error) => return reply::<M>(Err(error), experimental_api),
+    };
+    let Some(turns) = turns else {
+        return reply_then::<M>(Ok((response, after)), experimental_api);
+    };
+    if !experimental_api {
+        response.strip_experimental();
+    }
+    let streamed = serde_json::to_value(&response)
+        .map_err(|err| err.to_string())
+        .and_then(|response| handlers::thread::stream_with_turns(response, turns));
+    match streamed {
+        Ok(stream) => Reply {
+            result: Ok(RawValue::NULL.to_owned()),
+            stream: Some(stream),
+            after,
+        },
+        Err(err) => {
+            tracing::error!(method = M::NAME, error = %err, "cannot serialize a response");
+            reply::<M>(Err(error::internal(M::NAME)), experimental_api)
+        }
+    }
+}
+
 /// `initialize`, which the connection runs inline (not in a task of its own) so the requests
 /// behind it see the initialized connection.
 pub(crate) fn initialize(
@@ -166,20 +197,10 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
             });
             reply_then::<client::ThreadStart>(result, experimental)
         }
-        ClientRequest::ThreadResume(params) => {
-            let result = handlers::thread::thread_resume(&req, params).await;
-            let after = match &result {
-                Ok(response) => req
-                    .server
-                    .threads
-                    .token_usage(&response.thread.id)
-                    .await
-                    .and_then(|usage| handlers::thread::token_usage_update(&response.thread, usage))
-                    .map_or(After::Nothing, |usage| After::Notify(vec![usage])),
-                Err(_) => After::Nothing,
-            };
-            reply_then::<client::ThreadResume>(result.map(|r| (r, after)), experimental)
-        }
+        ClientRequest::ThreadResume(params) => reply_with_turns::<client::ThreadResume>(
+            handlers::thread::thread_resume(&req, params).await,
+            experimental,
+        ),
         ClientRequest::ThreadFork(params) => reply_then::<client::ThreadFork>(
             handlers::thread::thread_fork(&req, params)
                 .await
@@ -223,20 +244,12 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
         ClientRequest::TurnSteer(params) => {
             reply::<client::TurnSteer>(handlers::turn::turn_steer(&req, params).await, experimental)
         }
-        ClientRequest::ThreadRead(params) => {
-            match handlers::thread::thread_read_streamed(&req, &params).await {
-                Ok(Some(stream)) => Reply {
-                    result: Ok(RawValue::NULL.to_owned()),
-                    stream: Some(stream),
-                    after: After::Nothing,
-                },
-                Ok(None) => reply::<client::ThreadRead>(
-                    handlers::thread::thread_read(&req, params).await,
-                    experimental,
-                ),
-                Err(error) => reply::<client::ThreadRead>(Err(error), experimental),
-            }
-        }
+        ClientRequest::ThreadRead(params) => reply_with_turns::<client::ThreadRead>(
+            handlers::thread::thread_read(&req, params)
+                .await
+                .map(|(response, turns)| (response, turns, After::Nothing)),
+            experimental,
+        ),
         ClientRequest::ThreadList(params) => reply::<client::ThreadList>(
             handlers::thread::thread_list(&req, params).await,
             experimental,

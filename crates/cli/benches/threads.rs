@@ -338,7 +338,13 @@ fn large() {
         server.initialize();
         let started = Instant::now();
         let request = server.send(method, &params);
-        server.result(request);
+        let result = server.result(request);
+        let turns = &result["thread"]["turns"];
+        assert_eq!(turns.as_array().map(Vec::len), Some(TURNS), "{method}");
+        assert_eq!(
+            turns[TURNS - 1]["items"][1]["text"].as_str().map(str::len),
+            Some(50_000)
+        );
         println!(
             "  {method:<14} {:>8.2} s   peak RSS {:>8.1} MiB",
             started.elapsed().as_secs_f64(),

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use tern_core::thread::{ListQuery, SortKey, StartOptions};
+use tern_core::thread::{ListQuery, SortKey, StartOptions, Turns};
 use tern_protocol::ServerNotification;
 use tern_protocol::jsonrpc::RpcError;
 use tern_protocol::v2::{
@@ -18,7 +18,7 @@ use tern_protocol::v2::{
 };
 
 use crate::error;
-use crate::router::RequestCtx;
+use crate::router::{After, RequestCtx};
 
 /// The result of `thread/start`, `thread/resume` and `thread/fork`: three types of one shape,
 /// the thread and the settings its next turn runs with.
@@ -72,18 +72,18 @@ pub(crate) fn thread_start(
     Ok(settings_response!(ThreadStartResponse, thread, settings))
 }
 
-/// Reads a loaded thread, or one on disk.
+/// Reads a loaded thread, or one on disk; its turns, when asked for, go out as they are read.
 pub(crate) async fn thread_read(
     req: &RequestCtx,
     params: ThreadReadParams,
-) -> Result<ThreadReadResponse, RpcError> {
-    let thread = req
+) -> Result<(ThreadReadResponse, Option<Turns>), RpcError> {
+    let (thread, turns) = req
         .server
         .threads
         .read(&params.thread_id, params.include_turns)
         .await
         .map_err(error::core)?;
-    Ok(ThreadReadResponse { thread })
+    Ok((ThreadReadResponse { thread }, turns))
 }
 
 /// Ids of the loaded threads, paged by an opaque cursor (the last id of the previous page).
@@ -106,11 +106,12 @@ pub(crate) fn thread_loaded_list(
     ThreadLoadedListResponse { data, next_cursor }
 }
 
-/// Loads a thread to continue it, and subscribes the connection.
+/// Loads a thread to continue it, and subscribes the connection. Its turns (unless excluded)
+/// go out as they are read; its token usage follows the result.
 pub(crate) async fn thread_resume(
     req: &RequestCtx,
     params: ThreadResumeParams,
-) -> Result<ThreadResumeResponse, RpcError> {
+) -> Result<(ThreadResumeResponse, Option<Turns>, After), RpcError> {
     if params.model.is_some()
         || params.model_provider.is_some()
         || params.cwd.is_some()
@@ -125,40 +126,44 @@ pub(crate) async fn thread_resume(
              pass them to `turn/start`",
         ));
     }
-    let (mut thread, settings, cold) = req
+    let resumed = req
         .server
         .threads
         .resume(&params.thread_id, &req.client_name)
         .await
         .map_err(error::core)?;
-    if cold {
+    if resumed.cold {
         // As the reference: a cold resume reports the thread idle before answering.
         req.outbound
             .notify(ServerNotification::ThreadStatusChanged(
                 ThreadStatusChangedNotification {
-                    thread_id: thread.id.clone(),
+                    thread_id: resumed.thread.id.clone(),
                     status: ThreadStatus::Idle,
                 },
             ))
             .await;
     }
-    req.subscribe(&thread.id);
-    if params.exclude_turns == Some(true) {
-        thread.turns.clear();
-    }
-    Ok(settings_response!(ThreadResumeResponse, thread, settings))
+    req.subscribe(&resumed.thread.id);
+    let usage = token_usage_update(&resumed.thread.id, &resumed.turns, resumed.token_usage);
+    let after = usage.map_or(After::Nothing, |usage| After::Notify(vec![usage]));
+    let turns = (params.exclude_turns != Some(true)).then_some(resumed.turns);
+    Ok((
+        settings_response!(ThreadResumeResponse, resumed.thread, resumed.settings),
+        turns,
+        after,
+    ))
 }
 
 /// The thread's token usage as of its last turn: sent after a resume's or a fork's result.
-pub(crate) fn token_usage_update(
-    thread: &tern_protocol::v2::Thread,
+fn token_usage_update(
+    thread_id: &str,
+    turns: &Turns,
     usage: tern_protocol::v2::ThreadTokenUsage,
 ) -> Option<ServerNotification> {
-    let turn_id = thread.turns.last()?.id.clone();
     Some(ServerNotification::ThreadTokenUsageUpdated(
         ThreadTokenUsageUpdatedNotification {
-            thread_id: thread.id.clone(),
-            turn_id,
+            thread_id: thread_id.to_owned(),
+            turn_id: turns.last_id()?.to_owned(),
             token_usage: usage,
         },
     ))
@@ -329,7 +334,17 @@ pub(crate) async fn thread_fork(
         .await
         .map_err(error::core)?;
     req.subscribe(&thread.id);
-    let mut after: Vec<_> = token_usage_update(&thread, usage).into_iter().collect();
+    let last_turn = thread.turns.last().map(|turn| turn.id.clone());
+    let mut after: Vec<_> = last_turn
+        .map(|turn_id| {
+            ServerNotification::ThreadTokenUsageUpdated(ThreadTokenUsageUpdatedNotification {
+                thread_id: thread.id.clone(),
+                turn_id,
+                token_usage: usage,
+            })
+        })
+        .into_iter()
+        .collect();
     let mut started = thread.clone();
     started.turns.clear();
     after.push(ServerNotification::ThreadStarted(
@@ -367,71 +382,70 @@ pub(crate) async fn thread_revert(
 /// Pieces of a streamed result waiting for the writer.
 const STREAM_CHUNKS: usize = 16;
 
-/// `thread/read` with turns of a thread that is not loaded, written out turn by turn while the
-/// rollout is read, so a huge thread is never held whole: `None` for a loaded thread (or when
-/// turns are not asked for), which the ordinary path answers.
-pub(crate) async fn thread_read_streamed(
-    req: &RequestCtx,
-    params: &ThreadReadParams,
-) -> Result<Option<tokio::sync::mpsc::Receiver<Vec<u8>>>, RpcError> {
-    if !params.include_turns {
-        return Ok(None);
-    }
-    let Some((thread, path, turn_ids)) = req
-        .server
-        .threads
-        .unloaded_for_streaming(&params.thread_id)
-        .await
-        .map_err(error::core)?
-    else {
-        return Ok(None);
+/// A result holding a thread (`{"thread": {...}, ...}`, its `turns` empty), written out with
+/// `turns` as they are read, so a huge thread is never held whole: the chunks come through
+/// the returned channel. The turns go first in the thread object (key order is free in JSON)
+/// so the other fields need nothing from them.
+pub(crate) fn stream_with_turns(
+    response: serde_json::Value,
+    turns: Turns,
+) -> Result<tokio::sync::mpsc::Receiver<Vec<u8>>, String> {
+    let serde_json::Value::Object(mut fields) = response else {
+        return Err("a result with a thread is an object".to_owned());
     };
+    let Some(serde_json::Value::Object(mut thread)) = fields.remove("thread") else {
+        return Err("the result has no thread".to_owned());
+    };
+    thread.remove("turns");
+    let mut tail = b"]".to_vec();
+    write_fields(&mut tail, thread).map_err(|err| err.to_string())?;
+    tail.push(b'}');
+    write_fields(&mut tail, fields).map_err(|err| err.to_string())?;
+    tail.push(b'}');
     let (tx, rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
-    tokio::task::spawn_blocking(move || write_thread(&thread, &path, &turn_ids, &tx));
-    Ok(Some(rx))
+    tokio::task::spawn_blocking(move || write_turns(turns, tail, &tx));
+    Ok(rx)
 }
 
-/// Writes `{"thread":{"turns":[...],<the other fields>}}` into `tx`. The turns go first (key
-/// order is free in JSON) so the thread's other fields need nothing from them.
-fn write_thread(
-    thread: &tern_protocol::v2::Thread,
-    path: &std::path::Path,
-    turn_ids: &[String],
-    tx: &tokio::sync::mpsc::Sender<Vec<u8>>,
-) {
-    let keep: std::collections::HashSet<String> = turn_ids.iter().cloned().collect();
-    let mut first = true;
+/// `,"key":value` for each field.
+fn write_fields(
+    out: &mut Vec<u8>,
+    fields: serde_json::Map<String, serde_json::Value>,
+) -> Result<(), serde_json::Error> {
+    for (key, value) in fields {
+        out.push(b',');
+        serde_json::to_writer(&mut *out, &key)?;
+        out.push(b':');
+        serde_json::to_writer(&mut *out, &value)?;
+    }
+    Ok(())
+}
+
+/// Sends `{"thread":{"turns":[`, the turns, then `tail`. A client that went away stops the
+/// reading; a rollout that cannot be read ends the list early and is logged, and the result
+/// stays valid JSON.
+fn write_turns(turns: Turns, tail: Vec<u8>, tx: &tokio::sync::mpsc::Sender<Vec<u8>>) {
     let mut open = tx
         .blocking_send(b"{\"thread\":{\"turns\":[".to_vec())
         .is_ok();
-    let mut on_turn = |turn: tern_protocol::v2::Turn| {
+    let mut first = true;
+    let read = turns.for_each(&mut |turn| {
         if !open {
             return;
         }
         let mut chunk = if first { Vec::new() } else { b",".to_vec() };
-        first = false;
-        if serde_json::to_writer(&mut chunk, &turn).is_err() {
-            return;
+        match serde_json::to_writer(&mut chunk, &turn) {
+            Ok(()) => {
+                first = false;
+                open = tx.blocking_send(chunk).is_ok();
+            }
+            Err(err) => {
+                tracing::error!(turn_id = %turn.id, error = %err, "cannot serialize a turn");
+            }
         }
-        open = tx.blocking_send(chunk).is_ok();
-    };
-    let keep = |id: &str| keep.contains(id);
-    if let Err(err) = tern_core::rollout::stream_turns(path, &keep, &mut on_turn) {
-        // The result stays valid JSON with the turns read so far.
-        tracing::error!(path = %path.display(), error = %err, "reading a rollout for thread/read failed");
+    });
+    if let Err(err) = read {
+        tracing::error!(error = %err, "reading a rollout for a thread's turns failed");
     }
-    let mut rest = match serde_json::to_value(thread) {
-        Ok(serde_json::Value::Object(fields)) => fields,
-        _ => serde_json::Map::new(),
-    };
-    rest.remove("turns");
-    let mut tail = b"]".to_vec();
-    for (key, value) in rest {
-        tail.push(b',');
-        let _ = serde_json::to_writer(&mut tail, &key);
-        tail.push(b':');
-        let _ = serde_json::to_writer(&mut tail, &value);
-    }
-    tail.extend_from_slice(b"}}");
     let _ = tx.blocking_send(tail);
 }

@@ -84,15 +84,39 @@ fn a_thread_resumed_after_a_restart_continues_its_conversation() {
     let completed = turn(&mut tern, &thread_id, "two");
     assert_eq!(completed["status"], "completed");
     assert_eq!(user_texts(&mock.requests()[1].body), ["one", "two"]);
-    // The rollout holds both turns.
+    // The turn from before the restart is read back from the rollout, the new one from
+    // memory, in order and with their items.
+    let agent_texts = |thread: &Value| -> Vec<String> {
+        thread["turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|turn| turn["items"][1]["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
     let id = tern.request(
         "thread/read",
         json!({"threadId": thread_id, "includeTurns": true}),
     );
-    assert_eq!(
-        tern.result(id)["thread"]["turns"].as_array().unwrap().len(),
-        2
+    assert_eq!(agent_texts(&tern.result(id)["thread"]), ["first", "second"]);
+    let id = tern.request("thread/resume", json!({"threadId": thread_id}));
+    assert_eq!(agent_texts(&tern.result(id)["thread"]), ["first", "second"]);
+    tern.notification("thread/tokenUsage/updated");
+    // A fork of the resumed thread copies both turns' items.
+    let id = tern.request("thread/fork", json!({"threadId": thread_id}));
+    assert_eq!(agent_texts(&tern.result(id)["thread"]), ["first", "second"]);
+    // Reverting to the turn from the rollout drops both.
+    let first_turn = resumed["thread"]["turns"][0]["id"].clone();
+    let id = tern.request(
+        "thread/revert",
+        json!({"threadId": thread_id, "beforeTurnId": first_turn}),
     );
+    tern.result(id);
+    let id = tern.request(
+        "thread/read",
+        json!({"threadId": thread_id, "includeTurns": true}),
+    );
+    assert_eq!(tern.result(id)["thread"]["turns"], json!([]));
 }
 
 #[test]

@@ -321,6 +321,10 @@ impl Builder<'_> {
         root_turn_id: Option<String>,
         started_at: Option<i64>,
     ) {
+        // Turns run one after another: every earlier turn is over.
+        if self.on_turn.is_some() {
+            self.flush_turns(self.turns.len());
+        }
         self.turn_history_starts
             .push((turn_id.clone(), self.history.len()));
         self.turns.push(Turn {

@@ -25,9 +25,9 @@ use tern_protocol::v2::{
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 pub use events::{ThreadEvent, ThreadEventKind};
-pub use state::ThreadSettings;
 use state::ThreadState;
 pub(crate) use state::parse_iso8601_secs;
+pub use state::{ThreadSettings, Turns};
 pub use tern_state::{ListQuery, SortKey};
 
 use crate::CoreError;
@@ -85,6 +85,30 @@ impl TurnRequest {
             originator,
             user_agent,
             compact_only: true,
+        }
+    }
+}
+
+/// A thread loaded by [`ThreadManager::resume`].
+#[derive(Debug)]
+pub struct Resumed {
+    /// Without its turns.
+    pub thread: Thread,
+    pub turns: Turns,
+    pub settings: ThreadSettings,
+    pub token_usage: tern_protocol::v2::ThreadTokenUsage,
+    /// Whether it was loaded just now (it was not loaded before).
+    pub cold: bool,
+}
+
+impl Resumed {
+    fn of(state: &ThreadState, cold: bool) -> Self {
+        Self {
+            thread: state.wire(),
+            turns: state.turns(),
+            settings: state.settings.clone(),
+            token_usage: state.token_usage,
+            cold,
         }
     }
 }
@@ -226,16 +250,6 @@ impl ThreadManager {
         self.loaded(thread_id).is_some()
     }
 
-    /// The token usage of a loaded thread.
-    pub async fn token_usage(
-        &self,
-        thread_id: &str,
-    ) -> Option<tern_protocol::v2::ThreadTokenUsage> {
-        let handle = self.loaded(thread_id)?;
-        let state = handle.state.lock().await;
-        Some(state.token_usage)
-    }
-
     /// Ids of the loaded threads, oldest first (thread ids are time-ordered).
     pub fn loaded_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self
@@ -285,7 +299,7 @@ impl ThreadManager {
             options.ephemeral,
             options.originator,
         );
-        let thread = state.wire(false);
+        let thread = state.wire();
         let handle = Arc::new(ThreadHandle {
             id: id.clone(),
             state: Mutex::new(state),
@@ -296,42 +310,18 @@ impl ThreadManager {
         Ok((thread, settings))
     }
 
-    /// The thread as clients see it: from memory when loaded, else from its rollout (status
-    /// `notLoaded`).
-    pub async fn read(&self, thread_id: &str, include_turns: bool) -> Result<Thread, CoreError> {
-        check_thread_id(thread_id)?;
-        if let Some(handle) = self.loaded(thread_id) {
-            return Ok(handle.state.lock().await.wire(include_turns));
-        }
-        let path = find_rollout(&self.home, thread_id, false)
-            .or_else(|| find_rollout(&self.home, thread_id, true))
-            .ok_or_else(|| CoreError::ThreadNotLoaded {
-                thread_id: thread_id.to_owned(),
-            })?;
-        let options = crate::rollout::ReadOptions {
-            history: false,
-            items: include_turns,
-        };
-        let rollout = read_blocking(path.clone(), options).await?;
-        let mut thread = state::thread_from_rollout(&rollout, &path, &self.config);
-        thread.status = ThreadStatus::NotLoaded;
-        if include_turns {
-            thread.turns = rollout.turns;
-        }
-        Ok(thread)
-    }
-
-    /// For a thread that is on disk and not loaded: the thread without its turns, its rollout,
-    /// and the ids of its turns in order, so a caller can stream the turns
-    /// ([`crate::rollout::stream_turns`]) instead of holding them. `None` when the thread is
-    /// loaded (read it with [`ThreadManager::read`]).
-    pub async fn unloaded_for_streaming(
+    /// The thread as clients see it (its `turns` empty), from memory when loaded, else from
+    /// its rollout (status `notLoaded`); and its turns when asked for, to be read from where
+    /// they are ([`Turns::for_each`]).
+    pub async fn read(
         &self,
         thread_id: &str,
-    ) -> Result<Option<(Thread, PathBuf, Vec<String>)>, CoreError> {
+        include_turns: bool,
+    ) -> Result<(Thread, Option<Turns>), CoreError> {
         check_thread_id(thread_id)?;
-        if self.loaded(thread_id).is_some() {
-            return Ok(None);
+        if let Some(handle) = self.loaded(thread_id) {
+            let state = handle.state.lock().await;
+            return Ok((state.wire(), include_turns.then(|| state.turns())));
         }
         let path = find_rollout(&self.home, thread_id, false)
             .or_else(|| find_rollout(&self.home, thread_id, true))
@@ -346,8 +336,13 @@ impl ThreadManager {
         let rollout = read_blocking(path.clone(), outline).await?;
         let mut thread = state::thread_from_rollout(&rollout, &path, &self.config);
         thread.status = ThreadStatus::NotLoaded;
-        let turn_ids = rollout.turns.into_iter().map(|turn| turn.id).collect();
-        Ok(Some((thread, path, turn_ids)))
+        let turns = include_turns.then(|| {
+            Turns::stored(
+                path,
+                rollout.turns.into_iter().map(|turn| turn.id).collect(),
+            )
+        });
+        Ok((thread, turns))
     }
 
     /// Starts a turn, or adds the input to the one already running (returning that turn).
@@ -372,17 +367,12 @@ impl ThreadManager {
         turn::start(Arc::clone(self), handle, request).await
     }
 
-    /// Loads a thread from its rollout (or finds it loaded) so turns can continue it. Returns
-    /// the thread, its settings, and whether it was loaded just now.
-    pub async fn resume(
-        &self,
-        thread_id: &str,
-        originator: &str,
-    ) -> Result<(Thread, ThreadSettings, bool), CoreError> {
+    /// Loads a thread from its rollout (or finds it loaded) so turns can continue it. The
+    /// model history is loaded; past turns stay on disk as outlines.
+    pub async fn resume(&self, thread_id: &str, originator: &str) -> Result<Resumed, CoreError> {
         check_thread_id(thread_id)?;
         if let Some(handle) = self.loaded(thread_id) {
-            let state = handle.state.lock().await;
-            return Ok((state.wire(true), state.settings.clone(), false));
+            return Ok(Resumed::of(&*handle.state.lock().await, false));
         }
         let Some(path) = find_rollout(&self.home, thread_id, false) else {
             if find_rollout(&self.home, thread_id, true).is_some() {
@@ -394,13 +384,13 @@ impl ThreadManager {
                 thread_id: thread_id.to_owned(),
             });
         };
-        let everything = crate::rollout::ReadOptions {
+        let history = crate::rollout::ReadOptions {
             history: true,
-            items: true,
+            items: false,
         };
-        let rollout = read_blocking(path.clone(), everything).await?;
+        let rollout = read_blocking(path.clone(), history).await?;
         let state = ThreadState::from_rollout(rollout, &path, &self.config, originator.to_owned());
-        let (thread, settings) = (state.wire(true), state.settings.clone());
+        let resumed = Resumed::of(&state, true);
         let handle = Arc::new(ThreadHandle {
             id: thread_id.to_owned(),
             state: Mutex::new(state),
@@ -416,10 +406,9 @@ impl ThreadManager {
             }
         };
         if let Some(existing) = existing {
-            let state = existing.state.lock().await;
-            return Ok((state.wire(true), state.settings.clone(), false));
+            return Ok(Resumed::of(&*existing.state.lock().await, false));
         }
-        Ok((thread, settings, true))
+        Ok(resumed)
     }
 
     /// A new thread with a copy of `source_id`'s history and turns, loaded and (unless
@@ -433,20 +422,27 @@ impl ThreadManager {
     ) -> Result<(Thread, ThreadSettings, tern_protocol::v2::ThreadTokenUsage), CoreError> {
         check_thread_id(source_id)?;
         let source = if let Some(handle) = self.loaded(source_id) {
-            let state = handle.state.lock().await;
-            if state.active.is_some() {
-                return Err(CoreError::Busy {
-                    thread_id: source_id.to_owned(),
-                });
-            }
-            (
-                state.settings.clone(),
-                state.turns.clone(),
-                state.history.clone(),
-                state.token_usage,
-                state.preview.clone(),
-                state.turn_history_starts.clone(),
-            )
+            let (settings, turns, history, token_usage, preview, starts) = {
+                let state = handle.state.lock().await;
+                if state.active.is_some() {
+                    return Err(CoreError::Busy {
+                        thread_id: source_id.to_owned(),
+                    });
+                }
+                (
+                    state.settings.clone(),
+                    state.turns(),
+                    state.history.clone(),
+                    state.token_usage,
+                    state.preview.clone(),
+                    state.turn_history_starts.clone(),
+                )
+            };
+            let turns = tokio::task::spawn_blocking(move || turns.collect())
+                .await
+                .map_err(|err| rollout_error(std::io::Error::other(err)))?
+                .map_err(|err| rollout_error(std::io::Error::other(err)))?;
+            (settings, turns, history, token_usage, preview, starts)
         } else {
             let path = find_rollout(&self.home, source_id, false).ok_or_else(|| {
                 CoreError::ThreadNotFound {
@@ -485,7 +481,8 @@ impl ThreadManager {
         state.token_usage = token_usage;
         state.preview = preview;
         state.persist_snapshot();
-        let thread = state.wire(true);
+        let mut thread = state.wire();
+        thread.turns.clone_from(&state.turns);
         let handle = Arc::new(ThreadHandle {
             id: id.clone(),
             state: Mutex::new(state),
@@ -527,6 +524,7 @@ impl ThreadManager {
         state.history.truncate(history_len);
         state.turn_history_starts.truncate(mark);
         state.turns.truncate(index);
+        state.stored_turns = state.stored_turns.min(index);
         state.persist(
             "event_msg",
             &crate::rollout::EventMsg::ThreadReverted {
@@ -535,7 +533,7 @@ impl ThreadManager {
         );
         state.sync();
         state.updated_at_ms = crate::time::now_ms();
-        Ok(state.wire(false))
+        Ok(state.wire())
     }
 
     /// Names a loaded thread; the name is recorded in its rollout.
@@ -613,7 +611,7 @@ impl ThreadManager {
             }
         })?;
         move_file(&archived, &target)?;
-        self.read(thread_id, false).await
+        Ok(self.read(thread_id, false).await?.0)
     }
 
     /// Adds input to the running turn; returns its id. Fails when `expected_turn_id` is not
@@ -693,14 +691,17 @@ async fn read_blocking(
     path: PathBuf,
     options: crate::rollout::ReadOptions,
 ) -> Result<crate::rollout::LoadedRollout, CoreError> {
-    let io = |source| CoreError::Io {
-        context: "reading a rollout".to_owned(),
-        source,
-    };
     tokio::task::spawn_blocking(move || crate::rollout::read_rollout_with(&path, options))
         .await
-        .map_err(|err| io(std::io::Error::other(err)))?
-        .map_err(|err| io(std::io::Error::other(err)))
+        .map_err(|err| rollout_error(std::io::Error::other(err)))?
+        .map_err(|err| rollout_error(std::io::Error::other(err)))
+}
+
+fn rollout_error(source: std::io::Error) -> CoreError {
+    CoreError::Io {
+        context: "reading a rollout".to_owned(),
+        source,
+    }
 }
 
 /// Moves a rollout, creating the target's folders.

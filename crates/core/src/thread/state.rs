@@ -11,6 +11,7 @@ use tern_protocol::v2::{
 
 use crate::config::Config;
 use crate::model::ResponseItem;
+use crate::rollout::ReadError;
 use crate::rollout::{
     BaseInstructions, EventMsg, LoadedRollout, RolloutWriter, SessionMeta, rollout_path,
 };
@@ -95,8 +96,11 @@ pub(crate) struct ThreadState {
     /// The ordinal of the next line appended to an existing rollout.
     pub(crate) next_ordinal: u64,
     pub(crate) writer: Option<RolloutWriter>,
-    /// Finished turns with their items, and the running one.
+    /// Finished turns and the running one. The first `stored_turns` were loaded from the
+    /// rollout and are outlines (no items): their items are read back from it when asked for,
+    /// so a resumed thread holds none of its past output. The rest carry their items.
     pub(crate) turns: Vec<Turn>,
+    pub(crate) stored_turns: usize,
     /// The conversation as the model sees it (without the base instructions).
     pub(crate) history: Vec<ResponseItem>,
     /// For each turn, how long `history` was when it started (for `thread/revert`).
@@ -132,6 +136,7 @@ impl ThreadState {
             status: ThreadStatus::Idle,
             writer: None,
             turns: Vec::new(),
+            stored_turns: 0,
             history: Vec::new(),
             turn_history_starts: Vec::new(),
             token_usage: ThreadTokenUsage::default(),
@@ -140,8 +145,8 @@ impl ThreadState {
         }
     }
 
-    /// The thread as clients see it.
-    pub(crate) fn wire(&self, include_turns: bool) -> Thread {
+    /// The thread as clients see it, without its turns ([`ThreadState::turns`] has them).
+    pub(crate) fn wire(&self) -> Thread {
         Thread {
             id: self.id.clone(),
             session_id: self.id.clone(),
@@ -171,11 +176,23 @@ impl ThreadState {
             agent_role: None,
             git_info: None,
             name: self.name.clone(),
-            turns: if include_turns {
-                self.turns.clone()
-            } else {
-                Vec::new()
-            },
+            turns: Vec::new(),
+        }
+    }
+
+    /// The thread's turns with their items, as of now.
+    pub(crate) fn turns(&self) -> Turns {
+        let stored = self.stored_turns.min(self.turns.len());
+        Turns {
+            stored: self
+                .rollout_path
+                .clone()
+                .filter(|_| stored > 0)
+                .map(|path| {
+                    let ids = self.turns[..stored].iter().map(|t| t.id.clone()).collect();
+                    (path, ids)
+                }),
+            live: self.turns[stored..].to_vec(),
         }
     }
 
@@ -397,6 +414,7 @@ impl ThreadState {
             rollout_exists: true,
             next_ordinal: rollout.next_ordinal,
             writer: None,
+            stored_turns: turns.len(),
             turns,
             history: rollout.history,
             turn_history_starts: rollout.turn_history_starts,
@@ -547,5 +565,54 @@ mod tests {
         );
         assert_eq!(parse_iso8601_secs("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_iso8601_secs("nope"), None);
+    }
+}
+
+/// A thread's turns with their items, read where they are: turns loaded from the rollout are
+/// read back from it one at a time (a huge thread is never held whole), the others come from
+/// memory.
+#[derive(Debug, Clone, Default)]
+pub struct Turns {
+    /// The rollout, and the ids of the turns to read from it, in order.
+    stored: Option<(PathBuf, Vec<String>)>,
+    /// The turns after those.
+    live: Vec<Turn>,
+}
+
+impl Turns {
+    /// The turns `ids` of the rollout at `path`.
+    pub(crate) fn stored(path: PathBuf, ids: Vec<String>) -> Self {
+        Self {
+            stored: (!ids.is_empty()).then_some((path, ids)),
+            live: Vec::new(),
+        }
+    }
+
+    /// The id of the last turn.
+    pub fn last_id(&self) -> Option<&str> {
+        self.live.last().map(|turn| turn.id.as_str()).or_else(|| {
+            self.stored
+                .as_ref()
+                .and_then(|(_, ids)| ids.last())
+                .map(String::as_str)
+        })
+    }
+
+    /// Calls `on_turn` with each turn, in order. Blocking: it reads the rollout. A turn the
+    /// rollout no longer has (edited behind our back) is left out.
+    pub fn for_each(self, on_turn: &mut dyn FnMut(Turn)) -> Result<(), ReadError> {
+        if let Some((path, ids)) = &self.stored {
+            let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+            crate::rollout::stream_turns(path, &|id| wanted.contains(id), on_turn)?;
+        }
+        self.live.into_iter().for_each(on_turn);
+        Ok(())
+    }
+
+    /// All the turns at once. Blocking.
+    pub fn collect(self) -> Result<Vec<Turn>, ReadError> {
+        let mut turns = Vec::new();
+        self.for_each(&mut |turn| turns.push(turn))?;
+        Ok(turns)
     }
 }
