@@ -83,9 +83,19 @@ impl ServerCtx {
 /// How many unknown keys the warning names before summarizing the rest.
 const MAX_NAMED_KEYS: usize = 10;
 
-/// One warning naming every key tern ignored.
+/// One warning naming every key of the configuration tern ignored.
 fn unknown_keys_warning(loaded: &LoadedConfig) -> Option<ConfigWarningNotification> {
-    let keys = &loaded.unknown_keys;
+    let mut warning = unknown_keys(
+        &loaded.unknown_keys,
+        "These are typos, or settings tern does not support yet. Start with --strict-config \
+         to make them an error.",
+    )?;
+    warning.path = loaded.file.as_ref().map(|path| path.display().to_string());
+    Some(warning)
+}
+
+/// A warning naming `keys` (the first few), with `details`; `None` when there are none.
+pub(crate) fn unknown_keys(keys: &[String], details: &str) -> Option<ConfigWarningNotification> {
     if keys.is_empty() {
         return None;
     }
@@ -104,12 +114,8 @@ fn unknown_keys_warning(loaded: &LoadedConfig) -> Option<ConfigWarningNotificati
             keys.len(),
             named.join(", ")
         ),
-        details: Some(
-            "These are typos, or settings tern does not support yet. Start with --strict-config \
-             to make them an error."
-                .to_owned(),
-        ),
-        path: loaded.file.as_ref().map(|path| path.display().to_string()),
+        details: Some(details.to_owned()),
+        path: None,
         range: None,
     })
 }

@@ -63,6 +63,7 @@ pub(crate) fn core(err: CoreError) -> RpcError {
         | CoreError::Unrevertable { .. }
         | CoreError::Ephemeral { .. } => RpcError::invalid_request(err.to_string()),
         CoreError::InvalidCwd { .. }
+        | CoreError::Config(_)
         | CoreError::UnknownProvider { .. }
         | CoreError::EmptyInput => RpcError::new(error_code::INVALID_PARAMS, err.to_string()),
         CoreError::Io { .. } => {

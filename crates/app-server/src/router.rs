@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use tern_core::thread::{AfterResponse, Turns};
 use tern_protocol::experimental::ExperimentalApi;
 use tern_protocol::jsonrpc::RpcError;
-use tern_protocol::v2::{InitializeParams, ThreadStartedNotification};
+use tern_protocol::v2::InitializeParams;
 use tern_protocol::{ClientRequest, Method, ServerNotification, client};
 
 use crate::connection::ConnectionState;
@@ -188,15 +188,10 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
             tracing::error!("`initialize` reached the router");
             reply::<client::Initialize>(Err(error::internal("initialize")), experimental)
         }
-        ClientRequest::ThreadStart(params) => {
-            let result = handlers::thread::thread_start(&req, params).map(|response| {
-                let started = ServerNotification::ThreadStarted(ThreadStartedNotification {
-                    thread: Box::new(response.thread.clone()),
-                });
-                (response, After::Notify(vec![started]))
-            });
-            reply_then::<client::ThreadStart>(result, experimental)
-        }
+        ClientRequest::ThreadStart(params) => reply_then::<client::ThreadStart>(
+            handlers::thread::thread_start(&req, params),
+            experimental,
+        ),
         ClientRequest::ThreadResume(params) => reply_with_turns::<client::ThreadResume>(
             handlers::thread::thread_resume(&req, params).await,
             experimental,

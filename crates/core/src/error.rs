@@ -62,6 +62,9 @@ pub enum CoreError {
     /// A working directory that cannot be used.
     #[error("invalid cwd `{path}`: {reason}")]
     InvalidCwd { path: String, reason: String },
+    /// A thread's `config` overrides do not make a valid configuration.
+    #[error("invalid thread config: {0}")]
+    Config(#[from] ConfigError),
     /// A provider id that is not configured.
     #[error("unknown model provider `{provider}`")]
     UnknownProvider { provider: String },

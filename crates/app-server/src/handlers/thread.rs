@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use tern_core::thread::{ListQuery, SortKey, StartOptions, Turns};
+use tern_core::thread::{ListQuery, SettingsOverrides, SortKey, StartOptions, Turns};
 use tern_protocol::ServerNotification;
 use tern_protocol::jsonrpc::RpcError;
 use tern_protocol::v2::{
@@ -40,22 +40,16 @@ macro_rules! settings_response {
     }};
 }
 
-/// Starts a thread and subscribes the connection to it.
+/// The details of the warning about unknown keys in a thread's `config`.
+const THREAD_CONFIG_DETAILS: &str =
+    "These keys of the thread's `config` are typos, or settings tern does not support yet.";
+
+/// Starts a thread and subscribes the connection to it. `thread/started` follows the result,
+/// then a `configWarning` naming the thread's `config` keys that tern does not know.
 pub(crate) fn thread_start(
     req: &RequestCtx,
     params: ThreadStartParams,
-) -> Result<ThreadStartResponse, RpcError> {
-    if params
-        .config
-        .as_ref()
-        .is_some_and(|config| !config.is_empty())
-    {
-        // FIXME: per-thread config overrides; refused rather than silently ignored.
-        return Err(RpcError::new(
-            tern_protocol::jsonrpc::error_code::INVALID_PARAMS,
-            "invalid params for `thread/start`: `config` overrides are not supported yet",
-        ));
-    }
+) -> Result<(ThreadStartResponse, After), RpcError> {
     let options = StartOptions {
         model: params.model,
         model_provider: params.model_provider,
@@ -66,10 +60,22 @@ pub(crate) fn thread_start(
         developer_instructions: params.developer_instructions,
         ephemeral: params.ephemeral.unwrap_or(false),
         originator: req.client_name.clone(),
+        config: params.config.unwrap_or_default(),
     };
-    let (thread, settings) = req.server.threads.start(options).map_err(error::core)?;
+    let (thread, settings, unknown_keys) =
+        req.server.threads.start(options).map_err(error::core)?;
     req.subscribe(&thread.id);
-    Ok(settings_response!(ThreadStartResponse, thread, settings))
+    let mut after = vec![ServerNotification::ThreadStarted(
+        ThreadStartedNotification {
+            thread: Box::new(thread.clone()),
+        },
+    )];
+    let warning = crate::ctx::unknown_keys(&unknown_keys, THREAD_CONFIG_DETAILS);
+    after.extend(warning.map(ServerNotification::ConfigWarning));
+    Ok((
+        settings_response!(ThreadStartResponse, thread, settings),
+        After::Notify(after),
+    ))
 }
 
 /// Reads a loaded thread, or one on disk; its turns, when asked for, go out as they are read.
@@ -112,24 +118,20 @@ pub(crate) async fn thread_resume(
     req: &RequestCtx,
     params: ThreadResumeParams,
 ) -> Result<(ThreadResumeResponse, Option<Turns>, After), RpcError> {
-    if params.model.is_some()
-        || params.model_provider.is_some()
-        || params.cwd.is_some()
-        || params.approval_policy.is_some()
-        || params.sandbox.is_some()
-        || params.developer_instructions.is_some()
-    {
-        // FIXME: settings overrides on resume; refused rather than silently ignored.
-        return Err(RpcError::new(
-            tern_protocol::jsonrpc::error_code::INVALID_PARAMS,
-            "invalid params for `thread/resume`: setting overrides are not supported yet; \
-             pass them to `turn/start`",
-        ));
-    }
+    let overrides = SettingsOverrides {
+        model: params.model,
+        model_provider: params.model_provider,
+        cwd: params.cwd.map(PathBuf::from),
+        approval_policy: params.approval_policy,
+        sandbox: params.sandbox,
+        base_instructions: params.base_instructions,
+        developer_instructions: params.developer_instructions,
+        config: params.config.unwrap_or_default(),
+    };
     let resumed = req
         .server
         .threads
-        .resume(&params.thread_id, &req.client_name)
+        .resume(&params.thread_id, &req.client_name, overrides)
         .await
         .map_err(error::core)?;
     if resumed.cold {
@@ -145,7 +147,13 @@ pub(crate) async fn thread_resume(
     }
     req.subscribe(&resumed.thread.id);
     let usage = token_usage_update(&resumed.thread.id, &resumed.turns, resumed.token_usage);
-    let after = usage.map_or(After::Nothing, |usage| After::Notify(vec![usage]));
+    let warning = crate::ctx::unknown_keys(&resumed.unknown_config_keys, THREAD_CONFIG_DETAILS);
+    let after = After::Notify(
+        usage
+            .into_iter()
+            .chain(warning.map(ServerNotification::ConfigWarning))
+            .collect(),
+    );
     let turns = (params.exclude_turns != Some(true)).then_some(resumed.turns);
     Ok((
         settings_response!(ThreadResumeResponse, resumed.thread, resumed.settings),

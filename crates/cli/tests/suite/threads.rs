@@ -686,3 +686,141 @@ fn revert_drops_a_turn_and_the_ones_after_it() {
         .collect();
     assert_eq!(texts, ["one", "three"]);
 }
+
+/// The texts of the messages with `role` in a model request.
+fn texts_of(body: &Value, role: &str) -> Vec<String> {
+    body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["role"] == role)
+        .filter_map(|item| item["content"][0]["text"].as_str())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_threads_config_overrides_choose_its_provider_and_model() {
+    let primary = MockModelServer::start(vec![]);
+    let second =
+        MockModelServer::start(vec![tern_test_support::mock_model::chat::text_response(&[
+            "from the second provider",
+        ])]);
+    let mut tern = server(None, &primary.config_toml("responses"));
+    let cwd = tempfile::tempdir().unwrap();
+
+    // A bad value is refused, naming the key, and no thread is made.
+    let id = tern.request(
+        "thread/start",
+        json!({"cwd": cwd.path(), "config": {"approval_policy": 5}}),
+    );
+    let error = tern.error(id);
+    assert_eq!(error["code"], -32602);
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("`approval_policy`"), "{message}");
+    let id = tern.request("thread/loaded/list", json!({}));
+    assert_eq!(tern.result(id)["data"], json!([]));
+
+    let id = tern.request(
+        "thread/start",
+        json!({"cwd": cwd.path(), "config": {
+            "model": "second-model",
+            "model_provider": "second",
+            "model_providers.second": {
+                "name": "second", "base_url": second.base_url(), "wire_api": "chat",
+                "env_key": "MOCK_API_KEY", "request_max_retries": 0, "stream_max_retries": 0,
+            },
+            "no_such_setting": true,
+        }}),
+    );
+    let started = tern.result(id);
+    assert_eq!(started["model"], "second-model");
+    assert_eq!(started["modelProvider"], "second");
+    let thread_id = started["thread"]["id"].as_str().unwrap().to_owned();
+    tern.notification("thread/started");
+    let warning = tern.notification("configWarning");
+    let summary = warning["summary"].as_str().unwrap();
+    assert!(summary.contains("`no_such_setting`"), "{summary}");
+
+    let completed = turn(&mut tern, &thread_id, "hello");
+    assert_eq!(completed["status"], "completed");
+    assert!(primary.requests().is_empty());
+    let requests = second.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0].path.ends_with("/chat/completions"),
+        "{}",
+        requests[0].path
+    );
+    assert_eq!(requests[0].body["model"], "second-model");
+
+    // Other threads keep the server's configuration.
+    let id = tern.request("thread/start", json!({"cwd": cwd.path()}));
+    assert_eq!(tern.result(id)["modelProvider"], "mock");
+}
+
+#[test]
+fn resume_applies_setting_overrides_and_tells_the_model_what_changed() {
+    let mock = MockModelServer::start(vec![
+        responses::text_response("r1", &["first"]),
+        responses::text_response("r2", &["second"]),
+        responses::text_response("r3", &["third"]),
+    ]);
+    let config = mock.config_toml("responses");
+    let home = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut tern = server(Some(home.path()), &config);
+    let thread_id = start_thread(&mut tern, home.path());
+    turn(&mut tern, &thread_id, "one");
+    tern.close_stdin();
+    tern.wait_exit(Duration::from_secs(5));
+
+    let mut tern = server(Some(home.path()), &config);
+    // A bad override changes nothing: the thread is not even loaded.
+    let id = tern.request(
+        "thread/resume",
+        json!({"threadId": thread_id, "cwd": "relative/dir"}),
+    );
+    assert_eq!(tern.error(id)["code"], -32602);
+    let id = tern.request("thread/loaded/list", json!({}));
+    assert_eq!(tern.result(id)["data"], json!([]));
+
+    let id = tern.request(
+        "thread/resume",
+        json!({"threadId": thread_id, "model": "other-model", "cwd": elsewhere.path(),
+               "developerInstructions": "Answer in French.", "excludeTurns": true}),
+    );
+    let resumed = tern.result(id);
+    assert_eq!(resumed["model"], "other-model");
+    assert_eq!(resumed["cwd"], elsewhere.path().to_str().unwrap());
+    assert_eq!(resumed["thread"]["turns"], json!([]));
+
+    turn(&mut tern, &thread_id, "two");
+    let body = &mock.requests()[1].body;
+    assert_eq!(body["model"], "other-model");
+    assert_eq!(
+        texts_of(body, "developer").last().unwrap(),
+        "Answer in French."
+    );
+    let contexts: Vec<String> = texts_of(body, "user")
+        .into_iter()
+        .filter(|text| text.starts_with("<environment_context>"))
+        .collect();
+    assert_eq!(contexts.len(), 2, "{contexts:?}");
+    assert!(contexts[1].contains(elsewhere.path().to_str().unwrap()));
+
+    // Nothing changed since: the next turn tells the model nothing new.
+    turn(&mut tern, &thread_id, "three");
+    let next = &mock.requests()[2].body;
+    assert_eq!(
+        texts_of(next, "developer").len(),
+        texts_of(body, "developer").len()
+    );
+    assert_eq!(
+        texts_of(next, "user")
+            .iter()
+            .filter(|text| text.starts_with("<environment_context>"))
+            .count(),
+        2
+    );
+}

@@ -140,3 +140,39 @@ fn line_column_counts_characters_from_one() {
     assert_eq!(line_column("ab\ncé d", 7), (2, 4));
     assert_eq!(line_column("", 0), (1, 1));
 }
+
+#[test]
+fn a_threads_overrides_go_over_every_layer() {
+    let (_home, loaded) = load(
+        Some(
+            "model = \"from-file\"\nunknown_in_file = 1\n[model_providers.x]\nname = \"x\"\nbase_url = \"http://127.0.0.1:1/v1\"\n",
+        ),
+        &["model_reasoning_effort=high"],
+        false,
+    );
+    let base = loaded.unwrap().config;
+    let overrides = serde_json::json!({
+        "model_provider": "x",
+        "model_providers.x.base_url": "http://127.0.0.1:2/v1",
+        "model_providers": {"x": {"stream_max_retries": 7}},
+        "model_reasoning_summary": null,
+        "typo": 1,
+    });
+    let (config, unknown) = base.with_overrides(overrides.as_object().unwrap()).unwrap();
+    assert_eq!(config.model, "from-file");
+    assert_eq!(config.model_reasoning_effort.as_deref(), Some("high"));
+    assert_eq!(config.model_provider, "x");
+    let provider = config.provider("x").unwrap();
+    assert_eq!(provider.base_url, "http://127.0.0.1:2/v1");
+    assert_eq!(provider.stream_max_retries, 7);
+    // Only the thread's own unknown keys are reported; the file's were reported at startup.
+    assert_eq!(unknown, ["typo"]);
+
+    let bad = serde_json::json!({"model_provider": "nope"});
+    let err = base.with_overrides(bad.as_object().unwrap()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("invalid config value for `model_provider`: no provider `nope`"),
+        "{err}"
+    );
+}

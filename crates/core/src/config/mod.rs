@@ -1,7 +1,8 @@
 //! Configuration: the home directory and the layered `config.toml`.
 //!
 //! Layers, lowest first: built-in defaults, `$TERN_HOME/config.toml`, then `-c key=value`
-//! overrides (and `--enable`/`--disable`, which are `features.<name>` overrides). Per-thread and
+//! overrides (and `--enable`/`--disable`, which are `features.<name>` overrides). A thread's own
+//! `config` overrides go over these ([`Config::with_overrides`]); per-thread and
 //! per-turn request fields sit above these and are applied by the engine, not here.
 //!
 //! Keys follow the reference implementation's names so that an existing Codex `config.toml`
@@ -64,6 +65,8 @@ pub struct Config {
     /// `[features]`: feature flags by name, as set by the user. Only names in [`KNOWN_FEATURES`]
     /// are kept.
     pub features: BTreeMap<String, bool>,
+    /// The merged layers this was decoded from, for a thread to put its own overrides on.
+    layers: std::sync::Arc<toml::Table>,
 }
 
 impl Default for Config {
@@ -79,6 +82,7 @@ impl Default for Config {
             approval_policy: AskForApproval::OnRequest,
             sandbox_mode: SandboxMode::ReadOnly,
             features: BTreeMap::new(),
+            layers: std::sync::Arc::default(),
         }
     }
 }
@@ -102,6 +106,25 @@ impl Config {
     /// The provider called `id`.
     pub fn provider(&self, id: &str) -> Option<&ModelProvider> {
         self.model_providers.get(id)
+    }
+
+    /// This configuration with a thread's `config` overrides on top: keys dotted or nested,
+    /// values as JSON (`null` leaves a key as it is). Returns the configuration and the keys
+    /// among the overrides that tern does not know; a bad value is an error naming its key.
+    pub fn with_overrides(
+        &self,
+        overrides: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
+        let layer = ConfigOverrides::from_json(overrides)?;
+        let mut table = (*self.layers).clone();
+        layer.apply(&mut table);
+        let (config, mut unknown) = decode(table).map_err(|(key, reason)| ConfigError::Value {
+            file: None,
+            key,
+            reason,
+        })?;
+        unknown.retain(|key| layer.touches(key));
+        Ok((config, unknown))
     }
 }
 
@@ -146,19 +169,41 @@ pub fn load_config(
     };
     let file_keys = table.clone();
     overrides.apply(&mut table);
+    let (config, unknown_keys) = decode(table).map_err(|(key, reason)| {
+        // A key is blamed on config.toml when it is there and no override set it.
+        let from_file = !overrides.touches(&key) && lookup(&file_keys, &key).is_some();
+        ConfigError::Value {
+            file: file.clone().filter(|_| from_file),
+            key,
+            reason,
+        }
+    })?;
+    if strict && !unknown_keys.is_empty() {
+        let any_from_file = unknown_keys
+            .iter()
+            .any(|key| !overrides.touches(key) && lookup(&file_keys, key).is_some());
+        return Err(ConfigError::UnknownKeys {
+            keys: unknown_keys,
+            file: file.clone().filter(|_| any_from_file),
+        });
+    }
+    Ok(LoadedConfig {
+        config,
+        file,
+        unknown_keys,
+    })
+}
 
-    // A key is blamed on config.toml when it is there and no override set it.
-    let from_file = |key: &str| !overrides.touches(key) && lookup(&file_keys, key).is_some();
-    let value_error = |(key, reason): (String, String)| ConfigError::Value {
-        file: file.clone().filter(|_| from_file(&key)),
-        key,
-        reason,
-    };
+/// Decodes merged layers: the configuration and the dotted keys tern does not know (sorted),
+/// or the (key, reason) of a bad value.
+fn decode(table: toml::Table) -> Result<(Config, Vec<String>), (String, String)> {
+    let layers = std::sync::Arc::new(table.clone());
+
     let mut unknown_keys = Vec::new();
     let value = toml::Value::Table(table);
     let mut collect_unknown = |path: serde_ignored::Path| unknown_keys.push(path.to_string());
     let deserializer = serde_ignored::Deserializer::new(value, &mut collect_unknown);
-    let mut config_toml: ConfigToml = decode_with_path(deserializer).map_err(value_error)?;
+    let mut config_toml: ConfigToml = decode_with_path(deserializer)?;
 
     let mut features = std::mem::take(&mut config_toml.features);
     for name in features.keys() {
@@ -169,26 +214,15 @@ pub fn load_config(
     features.retain(|name, _| KNOWN_FEATURES.contains(&name.as_str()));
     unknown_keys.sort();
     unknown_keys.dedup();
-
-    if strict && !unknown_keys.is_empty() {
-        let any_from_file = unknown_keys.iter().any(|key| from_file(key));
-        return Err(ConfigError::UnknownKeys {
-            keys: unknown_keys,
-            file: file.clone().filter(|_| any_from_file),
-        });
-    }
-    let config = build_config(config_toml, features).map_err(value_error)?;
-    Ok(LoadedConfig {
-        config,
-        file,
-        unknown_keys,
-    })
+    let config = build_config(config_toml, features, layers)?;
+    Ok((config, unknown_keys))
 }
 
 /// Checks what serde cannot (references between keys) and fills in defaults.
 fn build_config(
     toml: ConfigToml,
     features: BTreeMap<String, bool>,
+    layers: std::sync::Arc<toml::Table>,
 ) -> Result<Config, (String, String)> {
     let defaults = Config::default();
     let model_providers = resolve_providers(toml.model_providers);
@@ -214,6 +248,7 @@ fn build_config(
         approval_policy: toml.approval_policy.unwrap_or(defaults.approval_policy),
         sandbox_mode: toml.sandbox_mode.unwrap_or(defaults.sandbox_mode),
         features,
+        layers,
     })
 }
 

@@ -40,6 +40,22 @@ impl ConfigOverrides {
         Ok(Self { entries })
     }
 
+    /// A request's `config` object: each key dotted or not, each value JSON (objects become
+    /// tables, `null` entries are left out).
+    pub(crate) fn from_json(
+        overrides: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, ConfigError> {
+        let mut entries = Vec::new();
+        for (key, value) in overrides {
+            let argument = format!("config.{key}");
+            let path = parse_key(&argument, key)?;
+            if let Some(value) = toml_value(value) {
+                entries.push((path, value));
+            }
+        }
+        Ok(Self { entries })
+    }
+
     /// Whether an override sets `dotted` or a table above or below it.
     pub(crate) fn touches(&self, dotted: &str) -> bool {
         let key: Vec<&str> = dotted.split('.').collect();
@@ -87,6 +103,28 @@ fn parse_key(argument: &str, key: &str) -> Result<Vec<String>, ConfigError> {
         });
     }
     Ok(parts)
+}
+
+/// The TOML form of a JSON value; `None` for `null` (TOML has none), also inside arrays and
+/// objects.
+fn toml_value(value: &serde_json::Value) -> Option<toml::Value> {
+    use serde_json::Value;
+    Some(match value {
+        Value::Null => return None,
+        Value::Bool(flag) => toml::Value::Boolean(*flag),
+        Value::Number(number) => match number.as_i64() {
+            Some(int) => toml::Value::Integer(int),
+            None => toml::Value::Float(number.as_f64()?),
+        },
+        Value::String(text) => toml::Value::String(text.clone()),
+        Value::Array(items) => toml::Value::Array(items.iter().filter_map(toml_value).collect()),
+        Value::Object(fields) => toml::Value::Table(
+            fields
+                .iter()
+                .filter_map(|(key, value)| Some((key.clone(), toml_value(value)?)))
+                .collect(),
+        ),
+    })
 }
 
 /// A TOML value, or the raw text as a string when it is not one.

@@ -16,7 +16,7 @@ impl TurnRunner {
         let state = self.handle.state.lock().await;
         let last = state.token_usage.last;
         let used = last.input_tokens + last.output_tokens;
-        used > 0 && used >= self.manager.config.auto_compact_limit()
+        used > 0 && used >= state.config.auto_compact_limit()
     }
 
     /// Replaces the history with a summary written by the model, as a `contextCompaction`

@@ -27,7 +27,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 pub use events::{ThreadEvent, ThreadEventKind};
 use state::ThreadState;
 pub(crate) use state::parse_iso8601_secs;
-pub use state::{ThreadSettings, Turns};
+pub use state::{SettingsOverrides, ThreadSettings, Turns};
 pub use tern_state::{ListQuery, SortKey};
 
 use crate::CoreError;
@@ -48,6 +48,9 @@ pub struct StartOptions {
     pub ephemeral: bool,
     /// The starting client's `clientInfo.name`.
     pub originator: String,
+    /// `config` overrides for this thread, over the server's configuration (keys dotted or
+    /// nested, as in `config.toml`).
+    pub config: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One `turn/start`.
@@ -99,6 +102,8 @@ pub struct Resumed {
     pub token_usage: tern_protocol::v2::ThreadTokenUsage,
     /// Whether it was loaded just now (it was not loaded before).
     pub cold: bool,
+    /// Keys of the `config` overrides that tern does not know.
+    pub unknown_config_keys: Vec<String>,
 }
 
 impl Resumed {
@@ -109,6 +114,7 @@ impl Resumed {
             settings: state.settings.clone(),
             token_usage: state.token_usage,
             cold,
+            unknown_config_keys: Vec::new(),
         }
     }
 }
@@ -261,8 +267,18 @@ impl ThreadManager {
         ids
     }
 
-    /// Creates and loads a thread. Nothing is written until its first turn.
-    pub fn start(&self, options: StartOptions) -> Result<(Thread, ThreadSettings), CoreError> {
+    /// Creates and loads a thread. Nothing is written until its first turn. Returns it, its
+    /// settings, and the keys of its `config` overrides that tern does not know.
+    pub fn start(
+        &self,
+        options: StartOptions,
+    ) -> Result<(Thread, ThreadSettings, Vec<String>), CoreError> {
+        let (config, unknown_keys) = if options.config.is_empty() {
+            (Arc::clone(&self.config), Vec::new())
+        } else {
+            let (config, unknown) = self.config.with_overrides(&options.config)?;
+            (Arc::new(config), unknown)
+        };
         let cwd = match options.cwd {
             Some(cwd) => checked_cwd(&cwd)?,
             None => std::env::current_dir().map_err(|source| CoreError::Io {
@@ -272,20 +288,18 @@ impl ThreadManager {
         };
         let provider = options
             .model_provider
-            .unwrap_or_else(|| self.config.model_provider.clone());
-        if self.config.provider(&provider).is_none() {
+            .unwrap_or_else(|| config.model_provider.clone());
+        if config.provider(&provider).is_none() {
             return Err(CoreError::UnknownProvider { provider });
         }
         let settings = ThreadSettings {
-            model: options.model.unwrap_or_else(|| self.config.model.clone()),
+            model: options.model.unwrap_or_else(|| config.model.clone()),
             model_provider: provider,
             cwd,
-            approval_policy: options
-                .approval_policy
-                .unwrap_or(self.config.approval_policy),
-            sandbox: SandboxPolicy::from(options.sandbox.unwrap_or(self.config.sandbox_mode)),
-            effort: self.config.model_reasoning_effort.clone(),
-            summary: self.config.model_reasoning_summary,
+            approval_policy: options.approval_policy.unwrap_or(config.approval_policy),
+            sandbox: SandboxPolicy::from(options.sandbox.unwrap_or(config.sandbox_mode)),
+            effort: config.model_reasoning_effort.clone(),
+            summary: config.model_reasoning_summary,
             base_instructions: options
                 .base_instructions
                 .unwrap_or_else(|| crate::prompt::BASE_INSTRUCTIONS.to_owned()),
@@ -296,6 +310,7 @@ impl ThreadManager {
             &self.home,
             id.clone(),
             settings.clone(),
+            config,
             options.ephemeral,
             options.originator,
         );
@@ -307,7 +322,7 @@ impl ThreadManager {
         if let Ok(mut threads) = self.threads.lock() {
             threads.insert(id, handle);
         }
-        Ok((thread, settings))
+        Ok((thread, settings, unknown_keys))
     }
 
     /// The thread as clients see it (its `turns` empty), from memory when loaded, else from
@@ -367,12 +382,21 @@ impl ThreadManager {
         turn::start(Arc::clone(self), handle, request).await
     }
 
-    /// Loads a thread from its rollout (or finds it loaded) so turns can continue it. The
-    /// model history is loaded; past turns stay on disk as outlines.
-    pub async fn resume(&self, thread_id: &str, originator: &str) -> Result<Resumed, CoreError> {
+    /// Loads a thread from its rollout (or finds it loaded) so turns can continue it, with
+    /// `overrides` applied to its settings (all or, on an error, none; a thread that fails
+    /// them is not loaded). The model history is loaded; past turns stay on disk as outlines.
+    pub async fn resume(
+        &self,
+        thread_id: &str,
+        originator: &str,
+        mut overrides: SettingsOverrides,
+    ) -> Result<Resumed, CoreError> {
         check_thread_id(thread_id)?;
+        if let Some(cwd) = overrides.cwd.take() {
+            overrides.cwd = Some(checked_cwd(&cwd)?);
+        }
         if let Some(handle) = self.loaded(thread_id) {
-            return Ok(Resumed::of(&*handle.state.lock().await, false));
+            return self.resume_loaded(&handle, overrides).await;
         }
         let Some(path) = find_rollout(&self.home, thread_id, false) else {
             if find_rollout(&self.home, thread_id, true).is_some() {
@@ -389,8 +413,13 @@ impl ThreadManager {
             items: false,
         };
         let rollout = read_blocking(path.clone(), history).await?;
-        let state = ThreadState::from_rollout(rollout, &path, &self.config, originator.to_owned());
-        let resumed = Resumed::of(&state, true);
+        let mut state =
+            ThreadState::from_rollout(rollout, &path, &self.config, originator.to_owned());
+        let unknown_keys = state.apply_overrides(overrides.clone(), &self.config)?;
+        let resumed = Resumed {
+            unknown_config_keys: unknown_keys,
+            ..Resumed::of(&state, true)
+        };
         let handle = Arc::new(ThreadHandle {
             id: thread_id.to_owned(),
             state: Mutex::new(state),
@@ -406,9 +435,26 @@ impl ThreadManager {
             }
         };
         if let Some(existing) = existing {
-            return Ok(Resumed::of(&*existing.state.lock().await, false));
+            return self.resume_loaded(&existing, overrides).await;
         }
         Ok(resumed)
+    }
+
+    async fn resume_loaded(
+        &self,
+        handle: &ThreadHandle,
+        overrides: SettingsOverrides,
+    ) -> Result<Resumed, CoreError> {
+        let mut state = handle.state.lock().await;
+        let unknown_keys = if overrides.is_empty() {
+            Vec::new()
+        } else {
+            state.apply_overrides(overrides, &self.config)?
+        };
+        Ok(Resumed {
+            unknown_config_keys: unknown_keys,
+            ..Resumed::of(&state, false)
+        })
     }
 
     /// A new thread with a copy of `source_id`'s history and turns, loaded and (unless
@@ -421,28 +467,24 @@ impl ThreadManager {
         originator: &str,
     ) -> Result<(Thread, ThreadSettings, tern_protocol::v2::ThreadTokenUsage), CoreError> {
         check_thread_id(source_id)?;
-        let source = if let Some(handle) = self.loaded(source_id) {
-            let (settings, turns, history, token_usage, preview, starts) = {
-                let state = handle.state.lock().await;
-                if state.active.is_some() {
+        let id = uuid::Uuid::now_v7().to_string();
+        let originator = originator.to_owned();
+        let mut state = if let Some(handle) = self.loaded(source_id) {
+            let (mut fork, turns) = {
+                let source = handle.state.lock().await;
+                if source.active.is_some() {
                     return Err(CoreError::Busy {
                         thread_id: source_id.to_owned(),
                     });
                 }
-                (
-                    state.settings.clone(),
-                    state.turns(),
-                    state.history.clone(),
-                    state.token_usage,
-                    state.preview.clone(),
-                    state.turn_history_starts.clone(),
-                )
+                let fork = source.fork(&self.home, id.clone(), ephemeral, originator);
+                (fork, source.turns())
             };
-            let turns = tokio::task::spawn_blocking(move || turns.collect())
+            fork.turns = tokio::task::spawn_blocking(move || turns.collect())
                 .await
                 .map_err(|err| rollout_error(std::io::Error::other(err)))?
                 .map_err(|err| rollout_error(std::io::Error::other(err)))?;
-            (settings, turns, history, token_usage, preview, starts)
+            fork
         } else {
             let path = find_rollout(&self.home, source_id, false).ok_or_else(|| {
                 CoreError::ThreadNotFound {
@@ -454,32 +496,13 @@ impl ThreadManager {
                 items: true,
             };
             let rollout = read_blocking(path.clone(), everything).await?;
-            let state =
-                ThreadState::from_rollout(rollout, &path, &self.config, originator.to_owned());
-            (
-                state.settings,
-                state.turns,
-                state.history,
-                state.token_usage,
-                state.preview,
-                state.turn_history_starts,
-            )
+            let mut source =
+                ThreadState::from_rollout(rollout, &path, &self.config, originator.clone());
+            let mut fork = source.fork(&self.home, id.clone(), ephemeral, originator);
+            fork.turns = std::mem::take(&mut source.turns);
+            fork
         };
-        let (settings, turns, history, token_usage, preview, turn_history_starts) = source;
-        let id = uuid::Uuid::now_v7().to_string();
-        let mut state = ThreadState::new(
-            &self.home,
-            id.clone(),
-            settings.clone(),
-            ephemeral,
-            originator.to_owned(),
-        );
-        state.forked_from_id = Some(source_id.to_owned());
-        state.turns = turns;
-        state.history = history;
-        state.turn_history_starts = turn_history_starts;
-        state.token_usage = token_usage;
-        state.preview = preview;
+        let (settings, token_usage) = (state.settings.clone(), state.token_usage);
         state.persist_snapshot();
         let mut thread = state.wire();
         thread.turns.clone_from(&state.turns);

@@ -31,6 +31,48 @@ pub struct ThreadSettings {
     pub developer_instructions: Option<String>,
 }
 
+/// Changes to a thread's settings asked for by `thread/resume`; `None` keeps a setting.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingsOverrides {
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    /// Absolute and existing.
+    pub cwd: Option<PathBuf>,
+    pub approval_policy: Option<AskForApproval>,
+    pub sandbox: Option<tern_protocol::v2::SandboxMode>,
+    pub base_instructions: Option<String>,
+    pub developer_instructions: Option<String>,
+    /// `config` overrides over the server's configuration; empty keeps the thread's.
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SettingsOverrides {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// What the model was last told about the thread's surroundings, so a turn that changes them
+/// tells it again.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ToldContext {
+    pub(crate) cwd: PathBuf,
+    pub(crate) approval_policy: AskForApproval,
+    pub(crate) sandbox: SandboxPolicy,
+    pub(crate) developer_instructions: Option<String>,
+}
+
+impl ToldContext {
+    pub(crate) fn of(settings: &ThreadSettings) -> Self {
+        Self {
+            cwd: settings.cwd.clone(),
+            approval_policy: settings.approval_policy,
+            sandbox: settings.sandbox.clone(),
+            developer_instructions: settings.developer_instructions.clone(),
+        }
+    }
+}
+
 /// Input added to a running turn, with the client's id for its message.
 pub(crate) type SteeredInput = (Vec<tern_protocol::v2::UserInput>, Option<String>);
 
@@ -80,6 +122,9 @@ impl ActiveTurn {
 pub(crate) struct ThreadState {
     pub(crate) id: String,
     pub(crate) settings: ThreadSettings,
+    /// The configuration its turns run under: the server's, with the thread's own `config`
+    /// overrides on top when it was started with some.
+    pub(crate) config: std::sync::Arc<Config>,
     pub(crate) created_at_ms: i64,
     pub(crate) updated_at_ms: i64,
     pub(crate) ephemeral: bool,
@@ -106,6 +151,9 @@ pub(crate) struct ThreadState {
     /// For each turn, how long `history` was when it started (for `thread/revert`).
     pub(crate) turn_history_starts: Vec<(String, usize)>,
     pub(crate) token_usage: ThreadTokenUsage,
+    /// `None` until the first turn tells the model (a resumed thread: what its last turn ran
+    /// with).
+    pub(crate) told: Option<ToldContext>,
     pub(crate) active: Option<ActiveTurn>,
     /// Archived while a request held the handle: treat as not loaded.
     pub(crate) unloaded: bool,
@@ -116,11 +164,13 @@ impl ThreadState {
         home: &Path,
         id: String,
         settings: ThreadSettings,
+        config: std::sync::Arc<Config>,
         ephemeral: bool,
         originator: String,
     ) -> Self {
         let now = now_ms();
         Self {
+            config,
             rollout_path: (!ephemeral).then(|| rollout_path(home, &id, now)),
             rollout_exists: false,
             next_ordinal: 0,
@@ -140,6 +190,7 @@ impl ThreadState {
             history: Vec::new(),
             turn_history_starts: Vec::new(),
             token_usage: ThreadTokenUsage::default(),
+            told: None,
             active: None,
             unloaded: false,
         }
@@ -178,6 +229,76 @@ impl ThreadState {
             name: self.name.clone(),
             turns: Vec::new(),
         }
+    }
+
+    /// Applies `thread/resume`'s changes: all of them, or (on an error) none. `server` is the
+    /// configuration `config` overrides go over. Returns the override keys tern does not know.
+    pub(crate) fn apply_overrides(
+        &mut self,
+        overrides: SettingsOverrides,
+        server: &std::sync::Arc<Config>,
+    ) -> Result<Vec<String>, crate::CoreError> {
+        let (config, unknown_keys) = if overrides.config.is_empty() {
+            (std::sync::Arc::clone(&self.config), Vec::new())
+        } else {
+            let (config, unknown) = server.with_overrides(&overrides.config)?;
+            (std::sync::Arc::new(config), unknown)
+        };
+        let provider = overrides
+            .model_provider
+            .unwrap_or_else(|| self.settings.model_provider.clone());
+        if config.provider(&provider).is_none() {
+            return Err(crate::CoreError::UnknownProvider { provider });
+        }
+        let settings = &mut self.settings;
+        settings.model_provider = provider;
+        if let Some(model) = overrides.model {
+            settings.model = model;
+        }
+        if let Some(cwd) = overrides.cwd {
+            settings.cwd = cwd;
+        }
+        if let Some(policy) = overrides.approval_policy {
+            settings.approval_policy = policy;
+        }
+        if let Some(mode) = overrides.sandbox {
+            settings.sandbox = SandboxPolicy::from(mode);
+        }
+        if let Some(text) = overrides.base_instructions {
+            settings.base_instructions = text;
+        }
+        if let Some(text) = overrides.developer_instructions {
+            settings.developer_instructions = Some(text);
+        }
+        self.config = config;
+        Ok(unknown_keys)
+    }
+
+    /// A new thread `id` with this one's settings, configuration, history and token usage,
+    /// but no turns (the caller copies them: they may have to be read from the rollout).
+    pub(crate) fn fork(
+        &self,
+        home: &Path,
+        id: String,
+        ephemeral: bool,
+        originator: String,
+    ) -> Self {
+        let mut fork = Self::new(
+            home,
+            id,
+            self.settings.clone(),
+            std::sync::Arc::clone(&self.config),
+            ephemeral,
+            originator,
+        );
+        fork.forked_from_id = Some(self.id.clone());
+        fork.history.clone_from(&self.history);
+        fork.turn_history_starts
+            .clone_from(&self.turn_history_starts);
+        fork.token_usage = self.token_usage;
+        fork.preview.clone_from(&self.preview);
+        fork.told.clone_from(&self.told);
+        fork
     }
 
     /// The thread's turns with their items, as of now.
@@ -370,7 +491,7 @@ impl ThreadState {
     pub(crate) fn from_rollout(
         rollout: LoadedRollout,
         path: &Path,
-        config: &Config,
+        config: &std::sync::Arc<Config>,
         originator: String,
     ) -> Self {
         let thread = thread_from_rollout(&rollout, path, config);
@@ -399,9 +520,12 @@ impl ThreadState {
             developer_instructions: None,
         };
         let created_at_ms = thread.created_at * 1000;
+        // The developer instructions a thread started with are in its history, not known here.
+        let told = ToldContext::of(&settings);
         Self {
             id: thread.id.clone(),
             settings,
+            config: std::sync::Arc::clone(config),
             created_at_ms,
             updated_at_ms: thread.updated_at * 1000,
             ephemeral: false,
@@ -419,6 +543,7 @@ impl ThreadState {
             history: rollout.history,
             turn_history_starts: rollout.turn_history_starts,
             token_usage: rollout.token_usage.unwrap_or_default(),
+            told: Some(told),
             active: None,
             unloaded: false,
         }

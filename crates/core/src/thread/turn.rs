@@ -19,7 +19,7 @@ use tern_protocol::v2::{
 use tokio::sync::oneshot;
 
 use super::items::{completed_kind, kebab_sandbox, kind_id, started_kind, user_response_item};
-use super::state::ActiveTurn;
+use super::state::{ActiveTurn, ToldContext};
 use super::{AfterResponse, ThreadEventKind, ThreadHandle, ThreadManager, TurnRequest};
 use crate::CoreError;
 use crate::model::{ModelClient, ModelError, ModelRequest, ResponseEvent, ResponseItem, backoff};
@@ -241,13 +241,14 @@ impl TurnRunner {
             state
                 .turn_history_starts
                 .push((turn_id.clone(), history_len));
+            let context_window = state.config.context_window();
             state.persist(
                 "event_msg",
                 &EventMsg::TaskStarted {
                     root_turn_id: Some(turn_id.clone()),
                     turn_id: turn_id.clone(),
                     started_at: Some(started_at_ms / 1000),
-                    model_context_window: Some(self.manager.config.context_window()),
+                    model_context_window: Some(context_window),
                 },
             );
             let settings = state.settings.clone();
@@ -269,14 +270,26 @@ impl TurnRunner {
                         .and_then(|v| v.as_str().map(str::to_owned)),
                 },
             );
-            if state.history.is_empty() {
-                let mut context = Vec::new();
-                if let Some(text) = &settings.developer_instructions {
+            // The first turn tells the model where it is; a later one only what changed.
+            let told = ToldContext::of(&settings);
+            let first = state.history.is_empty();
+            let before = state.told.replace(told.clone()).filter(|_| !first);
+            let mut context = Vec::new();
+            if let Some(text) = &settings.developer_instructions {
+                if before.as_ref().is_none_or(|before| {
+                    before.developer_instructions != told.developer_instructions
+                }) {
                     context.push(ResponseItem::text_message("developer", None, text.clone()));
                 }
-                if let Some(agents_md) = prompt::agents_md_message(&settings.cwd) {
-                    context.push(agents_md);
-                }
+            }
+            if first {
+                context.extend(prompt::agents_md_message(&settings.cwd));
+            }
+            let environment_changed = before.as_ref().is_none_or(|before| {
+                (&before.cwd, before.approval_policy, &before.sandbox)
+                    != (&told.cwd, told.approval_policy, &told.sandbox)
+            });
+            if environment_changed {
                 let date = Utc::from_ms(started_at_ms);
                 context.push(prompt::environment_context(
                     &settings.cwd,
@@ -284,10 +297,10 @@ impl TurnRunner {
                     &settings.sandbox,
                     &format!("{:04}-{:02}-{:02}", date.year, date.month, date.day),
                 ));
-                for item in context {
-                    state.persist("response_item", &item);
-                    state.history.push(item);
-                }
+            }
+            for item in context {
+                state.persist("response_item", &item);
+                state.history.push(item);
             }
         }
         if !self.request.compact_only {
@@ -362,7 +375,7 @@ impl TurnRunner {
     ) -> Outcome {
         let max_retries = {
             let state = self.handle.state.lock().await;
-            self.manager
+            state
                 .config
                 .provider(&state.settings.model_provider)
                 .map_or(0, |provider| provider.stream_max_retries)
@@ -445,11 +458,7 @@ impl TurnRunner {
             thread_id: self.thread_id().to_owned(),
             turn_id: self.turn.id.clone(),
         };
-        let provider = self
-            .manager
-            .config
-            .provider(&settings.model_provider)
-            .cloned();
+        let provider = state.config.provider(&settings.model_provider).cloned();
         (request, provider)
     }
 
@@ -659,7 +668,7 @@ impl TurnRunner {
             let mut state = self.handle.state.lock().await;
             state.token_usage.last = usage;
             state.token_usage.total += usage;
-            state.token_usage.model_context_window = Some(self.manager.config.context_window());
+            state.token_usage.model_context_window = Some(state.config.context_window());
             let token_usage = state.token_usage;
             state.persist(
                 "event_msg",

@@ -9,4 +9,16 @@ export type ThreadResumeParams = { threadId: string,
 /**
  * Leave the turns out of the result (they can be read with `thread/read`).
  */
-excludeTurns: boolean | null, model: string | null, modelProvider: string | null, cwd: string | null, approvalPolicy: AskForApproval | null, sandbox: SandboxMode | null, developerInstructions: string | null, };
+excludeTurns: boolean | null, model: string | null, modelProvider: string | null, cwd: string | null, approvalPolicy: AskForApproval | null, sandbox: SandboxMode | null, 
+/**
+ * Replaces the thread's base instructions while it stays loaded.
+ */
+baseInstructions: string | null, 
+/**
+ * Told to the model as a developer message at the next turn.
+ */
+developerInstructions: string | null, 
+/**
+ * `config.toml` overrides for this thread (dotted keys), over the server's configuration.
+ */
+config: { [key in string]?: unknown } | null, };

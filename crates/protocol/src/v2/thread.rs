@@ -238,8 +238,16 @@ pub struct ThreadResumeParams {
     pub approval_policy: Option<AskForApproval>,
     #[serde(default)]
     pub sandbox: Option<SandboxMode>,
+    /// Replaces the thread's base instructions while it stays loaded.
+    #[serde(default)]
+    pub base_instructions: Option<String>,
+    /// Told to the model as a developer message at the next turn.
     #[serde(default)]
     pub developer_instructions: Option<String>,
+    /// `config.toml` overrides for this thread (dotted keys), over the server's configuration.
+    #[serde(default)]
+    #[ts(type = "{ [key in string]?: unknown } | null")]
+    pub config: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Result of `thread/resume`.
