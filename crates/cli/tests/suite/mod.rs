@@ -4,6 +4,7 @@ mod experimental;
 mod failures;
 mod generate;
 mod handshake;
+mod interop;
 mod lifecycle;
 mod threads;
 mod turns;

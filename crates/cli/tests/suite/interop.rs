@@ -1,0 +1,210 @@
+//! Interoperability with the reference implementation (`codex app-server` 0.169.0) on one
+//! home: each lists, reads, resumes and continues a thread the other wrote.
+//!
+//! These run when `TERN_REFERENCE_CODEX` names the reference binary, and skip otherwise.
+//! `.ci/run` installs it from npm and runs them in a network namespace of their own, where
+//! loopback is the only network, so the reference cannot reach anything else.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tern_test_support::mock_model::{MockModelServer, responses};
+use tern_test_support::{DEFAULT_TIMEOUT, Received, TernProcess};
+
+use super::tern;
+
+/// The reference binary, or `None` (and a note) when it is not there.
+fn reference_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("TERN_REFERENCE_CODEX").map(PathBuf::from);
+    if path.is_none() {
+        #[allow(
+            clippy::print_stderr,
+            reason = "the only way a test can say it skipped"
+        )]
+        {
+            eprintln!("skipped: set TERN_REFERENCE_CODEX to the reference `codex` binary");
+        }
+    }
+    path
+}
+
+/// A config both understand; `features.plugins` keeps the reference off the network.
+fn config(mock: &MockModelServer) -> String {
+    format!(
+        "{}\n[features]\nplugins = false\n",
+        mock.config_toml("responses")
+    )
+}
+
+fn spawn_tern(home: &Path) -> TernProcess {
+    let mut server = tern().home(home).env("MOCK_API_KEY", "sk-test").spawn();
+    server.initialize();
+    server
+}
+
+fn spawn_reference(binary: &Path, home: &Path) -> TernProcess {
+    let mut server = TernProcess::builder(binary)
+        .home(home)
+        .env("CODEX_HOME", home.to_str().unwrap())
+        .env("MOCK_API_KEY", "sk-test")
+        .env("RUST_LOG", "warn")
+        .spawn();
+    server.initialize();
+    server
+}
+
+/// Runs a text turn and waits for its end; returns the completed turn.
+fn run_turn(server: &mut TernProcess, thread_id: &str, text: &str) -> Value {
+    let id = server.request(
+        "turn/start",
+        json!({"threadId": thread_id, "input": [{"type": "text", "text": text}]}),
+    );
+    server.result(id);
+    loop {
+        match server.next_message(Duration::from_secs(30)) {
+            Received::Notification { method, params }
+                if method == "turn/completed" && params["threadId"] == thread_id =>
+            {
+                return params["turn"].clone();
+            }
+            _ => {}
+        }
+    }
+}
+
+fn stop(mut server: TernProcess) {
+    server.close_stdin();
+    server.wait_exit(DEFAULT_TIMEOUT);
+}
+
+/// The user and assistant texts of a read thread's items, in order.
+fn item_texts(thread: &Value) -> Vec<String> {
+    let mut texts = Vec::new();
+    for turn in thread["turns"].as_array().unwrap() {
+        for item in turn["items"].as_array().unwrap() {
+            match item["type"].as_str() {
+                Some("userMessage") => {
+                    texts.push(item["content"][0]["text"].as_str().unwrap().to_owned());
+                }
+                Some("agentMessage") => texts.push(item["text"].as_str().unwrap().to_owned()),
+                _ => {}
+            }
+        }
+    }
+    texts
+}
+
+/// The user and assistant message texts of a model request (context messages left out).
+fn conversation(body: &Value) -> Vec<String> {
+    body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["type"] == "message" && item["role"] != "developer")
+        .filter_map(|item| item["content"][0]["text"].as_str())
+        .filter(|text| !text.starts_with('<') && !text.starts_with("# AGENTS.md"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Lists, reads, resumes and continues `thread_id` on `server`; checks what it saw.
+fn continue_thread(
+    server: &mut TernProcess,
+    mock: &MockModelServer,
+    thread_id: &str,
+    answer: &str,
+) {
+    let id = server.request("thread/list", json!({}));
+    let listed = server.result(id);
+    assert_eq!(listed["data"][0]["id"], thread_id, "{listed}");
+    assert_eq!(listed["data"][0]["preview"], "say hello");
+
+    let id = server.request(
+        "thread/read",
+        json!({"threadId": thread_id, "includeTurns": true}),
+    );
+    let read = server.result(id)["thread"].clone();
+    assert_eq!(item_texts(&read), ["say hello", "Hello, world!"], "{read}");
+
+    let id = server.request("thread/resume", json!({"threadId": thread_id}));
+    let resumed = server.result(id)["thread"].clone();
+    assert_eq!(item_texts(&resumed), ["say hello", "Hello, world!"]);
+
+    mock.push([responses::text_response("r2", &[answer])]);
+    let before = mock.requests().len();
+    let completed = run_turn(server, thread_id, "and again");
+    assert_eq!(completed["status"], "completed", "{completed}");
+    let requests = mock.requests();
+    let body = &requests[before..]
+        .iter()
+        .rev()
+        .find(|request| request.path.ends_with("/responses"))
+        .expect("a model request")
+        .body;
+    assert_eq!(
+        conversation(body),
+        ["say hello", "Hello, world!", "and again"]
+    );
+}
+
+#[test]
+fn the_reference_continues_a_thread_tern_wrote() {
+    let Some(reference) = reference_binary() else {
+        return;
+    };
+    let mock = MockModelServer::start(vec![responses::text_response("r1", &["Hello, ", "world!"])]);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), config(&mock)).unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+
+    let mut tern = spawn_tern(home.path());
+    let id = tern.request("thread/start", json!({"cwd": cwd.path()}));
+    let thread_id = tern.result(id)["thread"]["id"].as_str().unwrap().to_owned();
+    run_turn(&mut tern, &thread_id, "say hello");
+    stop(tern);
+
+    let mut codex = spawn_reference(&reference, home.path());
+    continue_thread(&mut codex, &mock, &thread_id, "from the reference");
+    stop(codex);
+
+    // And back: tern reads the turn the reference appended.
+    let mut tern = spawn_tern(home.path());
+    let id = tern.request(
+        "thread/read",
+        json!({"threadId": thread_id, "includeTurns": true}),
+    );
+    let read = tern.result(id)["thread"].clone();
+    assert_eq!(
+        item_texts(&read),
+        [
+            "say hello",
+            "Hello, world!",
+            "and again",
+            "from the reference"
+        ]
+    );
+}
+
+#[test]
+fn tern_continues_a_thread_the_reference_wrote() {
+    let Some(reference) = reference_binary() else {
+        return;
+    };
+    let mock = MockModelServer::start(vec![responses::text_response("r1", &["Hello, ", "world!"])]);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), config(&mock)).unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+
+    let mut codex = spawn_reference(&reference, home.path());
+    let id = codex.request("thread/start", json!({"cwd": cwd.path()}));
+    let thread_id = codex.result(id)["thread"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run_turn(&mut codex, &thread_id, "say hello");
+    stop(codex);
+
+    let mut tern = spawn_tern(home.path());
+    continue_thread(&mut tern, &mock, &thread_id, "from tern");
+}
