@@ -305,6 +305,8 @@ impl Processor {
                 }
             }
         }
+        // Commands die with their connection (their requests then answer into the void).
+        self.ctx.commands.close_connection(self.connection_id);
         drop(self.outbound);
         while in_flight.join_next().await.is_some() {}
     }

@@ -27,6 +27,8 @@ pub struct ServerCtx {
     pub(crate) subscriptions: Arc<Subscriptions>,
     /// Debug builds only: faults injected into handlers (`TERN_DEBUG_FAULT`).
     pub(crate) faults: Faults,
+    /// Running `command/exec` commands.
+    pub(crate) commands: crate::handlers::command::Commands,
 }
 
 /// Counters reported by `server/diagnostics`.
@@ -76,6 +78,7 @@ impl ServerCtx {
             threads,
             subscriptions,
             faults: Faults::from_env(),
+            commands: crate::handlers::command::Commands::default(),
         })
     }
 }

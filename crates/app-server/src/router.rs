@@ -245,6 +245,22 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
                 .map(|(response, turns)| (response, turns, After::Nothing)),
             experimental,
         ),
+        ClientRequest::CommandExec(params) => reply::<client::CommandExec>(
+            handlers::command::command_exec(&req, params).await,
+            experimental,
+        ),
+        ClientRequest::CommandExecWrite(params) => reply::<client::CommandExecWrite>(
+            handlers::command::command_exec_write(&req, params).await,
+            experimental,
+        ),
+        ClientRequest::CommandExecTerminate(params) => reply::<client::CommandExecTerminate>(
+            handlers::command::command_exec_terminate(&req, &params),
+            experimental,
+        ),
+        ClientRequest::CommandExecResize(params) => reply::<client::CommandExecResize>(
+            handlers::command::command_exec_resize(&req, &params),
+            experimental,
+        ),
         ClientRequest::ThreadList(params) => reply::<client::ThreadList>(
             handlers::thread::thread_list(&req, params).await,
             experimental,

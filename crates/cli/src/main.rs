@@ -82,6 +82,17 @@ struct GenerateArgs {
 }
 
 fn main() -> ExitCode {
+    // The sandbox helper (`tern sandbox-exec`, see `tern_core::sandbox`) comes first: no
+    // threads, no logging, nothing between it and the command it execs.
+    let mut args = std::env::args_os().skip(1);
+    if args
+        .next()
+        .is_some_and(|arg| arg == tern_core::sandbox::HELPER_SUBCOMMAND)
+    {
+        let args: Vec<String> = args.map(|arg| arg.to_string_lossy().into_owned()).collect();
+        let status = tern_core::sandbox::helper_main(&args);
+        return ExitCode::from(u8::try_from(status).unwrap_or(u8::MAX));
+    }
     let cli = Cli::parse();
     init_tracing();
     match run(cli) {

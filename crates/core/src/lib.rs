@@ -18,10 +18,12 @@
 
 pub mod config;
 mod error;
+pub mod exec;
 mod index;
 pub mod model;
 pub mod prompt;
 pub mod rollout;
+pub mod sandbox;
 pub mod thread;
 pub mod time;
 pub mod tools;

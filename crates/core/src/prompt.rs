@@ -121,6 +121,10 @@ pub fn environment_context(
         SandboxPolicy::WorkspaceWrite { network_access, .. } => {
             ("workspace-write", enabled(*network_access))
         }
+        SandboxPolicy::ExternalSandbox { network_access } => (
+            "external-sandbox",
+            enabled(*network_access == tern_protocol::v2::NetworkAccess::Enabled),
+        ),
     };
     ResponseItem::text_message(
         "user",

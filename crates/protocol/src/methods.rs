@@ -40,6 +40,9 @@ use crate::v2::{
     TurnSteerParams, TurnSteerResponse,
 };
 use crate::v2::{
+    CommandExecOutputDeltaNotification, CommandExecParams, CommandExecResizeParams,
+    CommandExecResizeResponse, CommandExecResponse, CommandExecTerminateParams,
+    CommandExecTerminateResponse, CommandExecWriteParams, CommandExecWriteResponse,
     ThreadCompactStartParams, ThreadCompactStartResponse, ThreadForkParams, ThreadForkResponse,
     ThreadListParams, ThreadListResponse, ThreadRevertParams, ThreadRevertResponse,
     ThreadRevertedNotification,
@@ -362,6 +365,23 @@ client_requests! {
     TurnInterrupt => "turn/interrupt" (Stable) {
         params: TurnInterruptParams, response: TurnInterruptResponse
     },
+    /// Runs a standalone command (sandboxed by the configured policy unless told otherwise);
+    /// answers when it ends.
+    CommandExec => "command/exec" (Stable) {
+        params: CommandExecParams, response: CommandExecResponse
+    },
+    /// Writes to a running command's stdin, or closes it.
+    CommandExecWrite => "command/exec/write" (Stable) {
+        params: CommandExecWriteParams, response: CommandExecWriteResponse
+    },
+    /// Resizes a running command's terminal.
+    CommandExecResize => "command/exec/resize" (Stable) {
+        params: CommandExecResizeParams, response: CommandExecResizeResponse
+    },
+    /// Kills a running command and its children.
+    CommandExecTerminate => "command/exec/terminate" (Stable) {
+        params: CommandExecTerminateParams, response: CommandExecTerminateResponse
+    },
     /// Reads content-free, process-local diagnostics.
     ServerDiagnostics => "server/diagnostics" (Experimental) {
         params: ServerDiagnosticsParams, response: ServerDiagnosticsResponse
@@ -375,6 +395,8 @@ client_requests! {
 server_notifications! {
     /// A turn hit an error; `willRetry` says whether it tries again.
     Error => "error" (Stable) (ErrorNotification),
+    /// Output of a streamed `command/exec`.
+    CommandExecOutputDelta => "command/exec/outputDelta" (Stable) (CommandExecOutputDeltaNotification),
     /// A thread was started or forked.
     ThreadStarted => "thread/started" (Stable) (ThreadStartedNotification),
     /// A thread was archived.

@@ -34,6 +34,12 @@ use tern_protocol::v2::{
     UserInput,
 };
 use tern_protocol::v2::{
+    CommandExecOutputDeltaNotification, CommandExecOutputStream, CommandExecParams,
+    CommandExecResizeParams, CommandExecResizeResponse, CommandExecResponse,
+    CommandExecTerminalSize, CommandExecTerminateParams, CommandExecTerminateResponse,
+    CommandExecWriteParams, CommandExecWriteResponse, NetworkAccess,
+};
+use tern_protocol::v2::{
     SortDirection, ThreadListCwdFilter, ThreadListParams, ThreadListResponse, ThreadSortKey,
     ThreadSourceKind,
 };
@@ -349,6 +355,95 @@ fn thread_samples() -> Vec<(&'static str, Value)> {
             }),
         ),
         ("SandboxPolicy", value(SandboxPolicy::DangerFullAccess)),
+        (
+            "SandboxPolicy",
+            value(SandboxPolicy::ExternalSandbox {
+                network_access: NetworkAccess::Enabled,
+            }),
+        ),
+        ("NetworkAccess", value(NetworkAccess::Restricted)),
+        (
+            "CommandExecParams",
+            value(CommandExecParams {
+                command: vec!["ls".into(), "-l".into()],
+                process_id: Some("p".into()),
+                tty: false,
+                stream_stdin: true,
+                stream_stdout_stderr: true,
+                output_bytes_cap: Some(10),
+                disable_output_cap: false,
+                disable_timeout: false,
+                timeout_ms: Some(1000),
+                cwd: Some("/w".into()),
+                env: Some(
+                    [
+                        ("A".to_owned(), Some("b".to_owned())),
+                        ("C".to_owned(), None),
+                    ]
+                    .into(),
+                ),
+                size: Some(CommandExecTerminalSize { rows: 24, cols: 80 }),
+                sandbox_policy: Some(workspace.clone()),
+            }),
+        ),
+        (
+            "CommandExecResponse",
+            value(CommandExecResponse {
+                exit_code: 1,
+                stdout: "o".into(),
+                stderr: "e".into(),
+            }),
+        ),
+        (
+            "CommandExecOutputDeltaNotification",
+            value(CommandExecOutputDeltaNotification {
+                process_id: "p".into(),
+                stream: CommandExecOutputStream::Stderr,
+                delta_base64: "aGk=".into(),
+                cap_reached: true,
+            }),
+        ),
+        (
+            "CommandExecOutputStream",
+            value(CommandExecOutputStream::Stdout),
+        ),
+        (
+            "CommandExecTerminalSize",
+            value(CommandExecTerminalSize { rows: 1, cols: 2 }),
+        ),
+        (
+            "CommandExecWriteParams",
+            value(CommandExecWriteParams {
+                process_id: "p".into(),
+                delta_base64: Some("aGk=".into()),
+                close_stdin: true,
+            }),
+        ),
+        (
+            "CommandExecWriteResponse",
+            value(CommandExecWriteResponse {}),
+        ),
+        (
+            "CommandExecTerminateParams",
+            value(CommandExecTerminateParams {
+                process_id: "p".into(),
+            }),
+        ),
+        (
+            "CommandExecTerminateResponse",
+            value(CommandExecTerminateResponse {}),
+        ),
+        (
+            "CommandExecResizeParams",
+            value(CommandExecResizeParams {
+                process_id: "p".into(),
+                size: CommandExecTerminalSize { rows: 3, cols: 4 },
+            }),
+        ),
+        (
+            "CommandExecResizeResponse",
+            value(CommandExecResizeResponse {}),
+        ),
         ("ApprovalsReviewer", value(ApprovalsReviewer::User)),
         ("ReasoningSummary", value(ReasoningSummary::Detailed)),
         (

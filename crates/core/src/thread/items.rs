@@ -147,6 +147,9 @@ pub(super) fn kebab_sandbox(policy: &tern_protocol::v2::SandboxPolicy) -> serde_
             "exclude_tmpdir_env_var": exclude_tmpdir_env_var,
             "exclude_slash_tmp": exclude_slash_tmp,
         }),
+        SandboxPolicy::ExternalSandbox { network_access } => {
+            serde_json::json!({"type": "external-sandbox", "network_access": network_access})
+        }
     }
 }
 

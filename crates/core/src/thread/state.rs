@@ -570,6 +570,10 @@ fn sandbox_from_kebab(value: &serde_json::Value) -> Option<SandboxPolicy> {
             exclude_tmpdir_env_var: flag("exclude_tmpdir_env_var"),
             exclude_slash_tmp: flag("exclude_slash_tmp"),
         },
+        "external-sandbox" => SandboxPolicy::ExternalSandbox {
+            network_access: serde_json::from_value(value["network_access"].clone())
+                .unwrap_or_default(),
+        },
         _ => return None,
     })
 }

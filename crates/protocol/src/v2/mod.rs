@@ -1,5 +1,6 @@
 //! Protocol v2 wire types, one module per resource (mirrored by the app-server handlers).
 
+mod command;
 mod config;
 mod diagnostics;
 mod initialize;
@@ -11,6 +12,12 @@ mod thread;
 mod turn;
 mod usage;
 
+pub use command::{
+    CommandExecOutputDeltaNotification, CommandExecOutputStream, CommandExecParams,
+    CommandExecResizeParams, CommandExecResizeResponse, CommandExecResponse,
+    CommandExecTerminalSize, CommandExecTerminateParams, CommandExecTerminateResponse,
+    CommandExecWriteParams, CommandExecWriteResponse,
+};
 pub use config::{ConfigWarningNotification, TextPosition, TextRange};
 pub use diagnostics::{
     ServerDiagnosticsGauge, ServerDiagnosticsParams, ServerDiagnosticsProcess,
@@ -25,7 +32,9 @@ pub use item::{
 };
 pub use mock::{MockExperimentalMethodParams, MockExperimentalMethodResponse};
 pub use path::{AbsolutePathBuf, RelativePathError};
-pub use policy::{ApprovalsReviewer, AskForApproval, ReasoningSummary, SandboxMode, SandboxPolicy};
+pub use policy::{
+    ApprovalsReviewer, AskForApproval, NetworkAccess, ReasoningSummary, SandboxMode, SandboxPolicy,
+};
 pub use thread::{
     GitInfo, SessionSource, SortDirection, Thread, ThreadActiveFlag, ThreadArchiveParams,
     ThreadArchiveResponse, ThreadArchivedNotification, ThreadCompactStartParams,

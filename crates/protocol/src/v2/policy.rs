@@ -52,9 +52,24 @@ pub enum SandboxPolicy {
         #[serde(default)]
         exclude_slash_tmp: bool,
     },
+    /// The server already runs inside a sandbox of the caller's: tern adds none.
+    #[serde(rename_all = "camelCase")]
+    ExternalSandbox {
+        #[serde(default)]
+        network_access: NetworkAccess,
+    },
 }
 
 impl ExperimentalApi for SandboxPolicy {}
+
+/// Whether an external sandbox lets commands reach the network.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum NetworkAccess {
+    #[default]
+    Restricted,
+    Enabled,
+}
 
 impl From<SandboxMode> for SandboxPolicy {
     fn from(mode: SandboxMode) -> Self {
