@@ -81,6 +81,8 @@ type RunningRef = (Killer, Option<Arc<tokio::sync::Mutex<Option<ChildStdin>>>>);
 struct Registration<'a> {
     commands: &'a Commands,
     key: (u64, String),
+    /// Set once the command was waited for (its process group is gone).
+    ended: bool,
 }
 
 impl Drop for Registration<'_> {
@@ -88,7 +90,9 @@ impl Drop for Registration<'_> {
         if let Ok(mut running) = self.commands.running.lock() {
             if let Some(command) = running.remove(&self.key) {
                 // A request dropped before its command ended takes the command with it.
-                command.killer.kill();
+                if !self.ended {
+                    command.killer.kill();
+                }
             }
         }
     }
@@ -233,9 +237,10 @@ pub(crate) async fn command_exec(
             },
         );
     }
-    let _registration = Registration {
+    let mut registration = Registration {
         commands,
         key: key.clone(),
+        ended: false,
     };
 
     let (stream_tx, forward) = if params.stream_stdout_stderr {
@@ -250,6 +255,7 @@ pub(crate) async fn command_exec(
         .wait(timeout, cap, stream_tx, cancel)
         .await
         .map_err(|err| RpcError::internal(format!("waiting for the command: {err}")))?;
+    registration.ended = true;
     if let Some(forward) = forward {
         // Every delta goes out before the result.
         let _ = forward.await;
