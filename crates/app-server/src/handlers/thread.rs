@@ -44,6 +44,23 @@ macro_rules! settings_response {
 const THREAD_CONFIG_DETAILS: &str =
     "These keys of the thread's `config` are typos, or settings tern does not support yet.";
 
+/// The settings a `thread/start` or `thread/resume` asks for: two param types with these
+/// fields in common.
+macro_rules! settings_overrides {
+    ($params:ident) => {
+        SettingsOverrides {
+            model: $params.model,
+            model_provider: $params.model_provider,
+            cwd: $params.cwd.map(PathBuf::from),
+            approval_policy: $params.approval_policy,
+            sandbox: $params.sandbox,
+            base_instructions: $params.base_instructions,
+            developer_instructions: $params.developer_instructions,
+            config: $params.config.unwrap_or_default(),
+        }
+    };
+}
+
 /// Starts a thread and subscribes the connection to it. `thread/started` follows the result,
 /// then a `configWarning` naming the thread's `config` keys that tern does not know.
 pub(crate) fn thread_start(
@@ -51,16 +68,9 @@ pub(crate) fn thread_start(
     params: ThreadStartParams,
 ) -> Result<(ThreadStartResponse, After), RpcError> {
     let options = StartOptions {
-        model: params.model,
-        model_provider: params.model_provider,
-        cwd: params.cwd.map(PathBuf::from),
-        approval_policy: params.approval_policy,
-        sandbox: params.sandbox,
-        base_instructions: params.base_instructions,
-        developer_instructions: params.developer_instructions,
         ephemeral: params.ephemeral.unwrap_or(false),
         originator: req.client_name.clone(),
-        config: params.config.unwrap_or_default(),
+        settings: settings_overrides!(params),
     };
     let (thread, settings, unknown_keys) =
         req.server.threads.start(options).map_err(error::core)?;
@@ -118,20 +128,13 @@ pub(crate) async fn thread_resume(
     req: &RequestCtx,
     params: ThreadResumeParams,
 ) -> Result<(ThreadResumeResponse, Option<Turns>, After), RpcError> {
-    let overrides = SettingsOverrides {
-        model: params.model,
-        model_provider: params.model_provider,
-        cwd: params.cwd.map(PathBuf::from),
-        approval_policy: params.approval_policy,
-        sandbox: params.sandbox,
-        base_instructions: params.base_instructions,
-        developer_instructions: params.developer_instructions,
-        config: params.config.unwrap_or_default(),
-    };
+    let exclude_turns = params.exclude_turns == Some(true);
+    let thread_id = params.thread_id.clone();
+    let overrides = settings_overrides!(params);
     let resumed = req
         .server
         .threads
-        .resume(&params.thread_id, &req.client_name, overrides)
+        .resume(&thread_id, &req.client_name, overrides)
         .await
         .map_err(error::core)?;
     if resumed.cold {
@@ -146,7 +149,11 @@ pub(crate) async fn thread_resume(
             .await;
     }
     req.subscribe(&resumed.thread.id);
-    let usage = token_usage_update(&resumed.thread.id, &resumed.turns, resumed.token_usage);
+    let usage = token_usage_update(
+        &resumed.thread.id,
+        resumed.turns.last_id(),
+        resumed.token_usage,
+    );
     let warning = crate::ctx::unknown_keys(&resumed.unknown_config_keys, THREAD_CONFIG_DETAILS);
     let after = After::Notify(
         usage
@@ -154,7 +161,7 @@ pub(crate) async fn thread_resume(
             .chain(warning.map(ServerNotification::ConfigWarning))
             .collect(),
     );
-    let turns = (params.exclude_turns != Some(true)).then_some(resumed.turns);
+    let turns = (!exclude_turns).then_some(resumed.turns);
     Ok((
         settings_response!(ThreadResumeResponse, resumed.thread, resumed.settings),
         turns,
@@ -162,16 +169,17 @@ pub(crate) async fn thread_resume(
     ))
 }
 
-/// The thread's token usage as of its last turn: sent after a resume's or a fork's result.
+/// The thread's token usage as of its last turn (none without turns): sent after a resume's
+/// or a fork's result.
 fn token_usage_update(
     thread_id: &str,
-    turns: &Turns,
+    last_turn_id: Option<&str>,
     usage: tern_protocol::v2::ThreadTokenUsage,
 ) -> Option<ServerNotification> {
     Some(ServerNotification::ThreadTokenUsageUpdated(
         ThreadTokenUsageUpdatedNotification {
             thread_id: thread_id.to_owned(),
-            turn_id: turns.last_id()?.to_owned(),
+            turn_id: last_turn_id?.to_owned(),
             token_usage: usage,
         },
     ))
@@ -342,15 +350,8 @@ pub(crate) async fn thread_fork(
         .await
         .map_err(error::core)?;
     req.subscribe(&thread.id);
-    let last_turn = thread.turns.last().map(|turn| turn.id.clone());
-    let mut after: Vec<_> = last_turn
-        .map(|turn_id| {
-            ServerNotification::ThreadTokenUsageUpdated(ThreadTokenUsageUpdatedNotification {
-                thread_id: thread.id.clone(),
-                turn_id,
-                token_usage: usage,
-            })
-        })
+    let last_turn = thread.turns.last().map(|turn| turn.id.as_str());
+    let mut after: Vec<_> = token_usage_update(&thread.id, last_turn, usage)
         .into_iter()
         .collect();
     let mut started = thread.clone();

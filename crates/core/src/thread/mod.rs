@@ -19,8 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 
 use tern_protocol::v2::{
-    AskForApproval, ReasoningSummary, SandboxMode, SandboxPolicy, Thread, ThreadStatus, Turn,
-    UserInput,
+    AskForApproval, ReasoningSummary, SandboxPolicy, Thread, ThreadStatus, Turn, UserInput,
 };
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -34,23 +33,15 @@ use crate::CoreError;
 use crate::config::Config;
 use crate::rollout::find_rollout;
 
-/// How a new thread is set up; `None` fields fall back to the configuration.
+/// How a new thread is set up.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StartOptions {
-    pub model: Option<String>,
-    pub model_provider: Option<String>,
-    /// Absolute; the server's working directory when `None`.
-    pub cwd: Option<PathBuf>,
-    pub approval_policy: Option<AskForApproval>,
-    pub sandbox: Option<SandboxMode>,
-    pub base_instructions: Option<String>,
-    pub developer_instructions: Option<String>,
+    /// Unset settings come from the configuration (with the `config` overrides); the cwd is
+    /// the server's working directory when unset.
+    pub settings: SettingsOverrides,
     pub ephemeral: bool,
     /// The starting client's `clientInfo.name`.
     pub originator: String,
-    /// `config` overrides for this thread, over the server's configuration (keys dotted or
-    /// nested, as in `config.toml`).
-    pub config: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One `turn/start`.
@@ -273,38 +264,16 @@ impl ThreadManager {
         &self,
         options: StartOptions,
     ) -> Result<(Thread, ThreadSettings, Vec<String>), CoreError> {
-        let (config, unknown_keys) = if options.config.is_empty() {
-            (Arc::clone(&self.config), Vec::new())
-        } else {
-            let (config, unknown) = self.config.with_overrides(&options.config)?;
-            (Arc::new(config), unknown)
-        };
-        let cwd = match options.cwd {
-            Some(cwd) => checked_cwd(&cwd)?,
+        let (config, unknown_keys) = options.settings.config(&self.config, &self.config)?;
+        let cwd = match &options.settings.cwd {
+            Some(cwd) => checked_cwd(cwd)?,
             None => std::env::current_dir().map_err(|source| CoreError::Io {
                 context: "reading the current directory".to_owned(),
                 source,
             })?,
         };
-        let provider = options
-            .model_provider
-            .unwrap_or_else(|| config.model_provider.clone());
-        if config.provider(&provider).is_none() {
-            return Err(CoreError::UnknownProvider { provider });
-        }
-        let settings = ThreadSettings {
-            model: options.model.unwrap_or_else(|| config.model.clone()),
-            model_provider: provider,
-            cwd,
-            approval_policy: options.approval_policy.unwrap_or(config.approval_policy),
-            sandbox: SandboxPolicy::from(options.sandbox.unwrap_or(config.sandbox_mode)),
-            effort: config.model_reasoning_effort.clone(),
-            summary: config.model_reasoning_summary,
-            base_instructions: options
-                .base_instructions
-                .unwrap_or_else(|| crate::prompt::BASE_INSTRUCTIONS.to_owned()),
-            developer_instructions: options.developer_instructions,
-        };
+        let mut settings = ThreadSettings::from_config(&config, cwd);
+        options.settings.apply(&mut settings, &config)?;
         let id = uuid::Uuid::now_v7().to_string();
         let state = ThreadState::new(
             &self.home,
@@ -389,11 +358,11 @@ impl ThreadManager {
         &self,
         thread_id: &str,
         originator: &str,
-        mut overrides: SettingsOverrides,
+        overrides: SettingsOverrides,
     ) -> Result<Resumed, CoreError> {
         check_thread_id(thread_id)?;
-        if let Some(cwd) = overrides.cwd.take() {
-            overrides.cwd = Some(checked_cwd(&cwd)?);
+        if let Some(cwd) = &overrides.cwd {
+            checked_cwd(cwd)?;
         }
         if let Some(handle) = self.loaded(thread_id) {
             return self.resume_loaded(&handle, overrides).await;
@@ -446,11 +415,7 @@ impl ThreadManager {
         overrides: SettingsOverrides,
     ) -> Result<Resumed, CoreError> {
         let mut state = handle.state.lock().await;
-        let unknown_keys = if overrides.is_empty() {
-            Vec::new()
-        } else {
-            state.apply_overrides(overrides, &self.config)?
-        };
+        let unknown_keys = state.apply_overrides(overrides, &self.config)?;
         Ok(Resumed {
             unknown_config_keys: unknown_keys,
             ..Resumed::of(&state, false)

@@ -31,7 +31,8 @@ pub struct ThreadSettings {
     pub developer_instructions: Option<String>,
 }
 
-/// Changes to a thread's settings asked for by `thread/resume`; `None` keeps a setting.
+/// Settings a request asks for (`thread/start`, `thread/resume`); `None` keeps a setting (or
+/// takes it from the configuration, for a new thread).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SettingsOverrides {
     pub model: Option<String>,
@@ -47,8 +48,72 @@ pub struct SettingsOverrides {
 }
 
 impl SettingsOverrides {
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+    /// The configuration a thread runs under: `current` without `config` overrides, else
+    /// `server`'s with them on top. Also returns the override keys tern does not know.
+    pub(crate) fn config(
+        &self,
+        current: &std::sync::Arc<Config>,
+        server: &Config,
+    ) -> Result<(std::sync::Arc<Config>, Vec<String>), crate::CoreError> {
+        if self.config.is_empty() {
+            return Ok((std::sync::Arc::clone(current), Vec::new()));
+        }
+        let (config, unknown) = server.with_overrides(&self.config)?;
+        Ok((std::sync::Arc::new(config), unknown))
+    }
+
+    /// Sets the asked-for settings: all of them, or (when the provider they lead to is not
+    /// one of `config`'s) none. A thread whose provider was removed from the configuration
+    /// since can still be resumed as it is; its turns say what is missing.
+    pub(crate) fn apply(
+        self,
+        settings: &mut ThreadSettings,
+        config: &Config,
+    ) -> Result<(), crate::CoreError> {
+        let provider_changes = self.model_provider.is_some() || !self.config.is_empty();
+        let provider = self
+            .model_provider
+            .unwrap_or_else(|| settings.model_provider.clone());
+        if provider_changes && config.provider(&provider).is_none() {
+            return Err(crate::CoreError::UnknownProvider { provider });
+        }
+        settings.model_provider = provider;
+        if let Some(model) = self.model {
+            settings.model = model;
+        }
+        if let Some(cwd) = self.cwd {
+            settings.cwd = cwd;
+        }
+        if let Some(policy) = self.approval_policy {
+            settings.approval_policy = policy;
+        }
+        if let Some(mode) = self.sandbox {
+            settings.sandbox = SandboxPolicy::from(mode);
+        }
+        if let Some(text) = self.base_instructions {
+            settings.base_instructions = text;
+        }
+        if let Some(text) = self.developer_instructions {
+            settings.developer_instructions = Some(text);
+        }
+        Ok(())
+    }
+}
+
+impl ThreadSettings {
+    /// A new thread's settings as `config` has them, running in `cwd`.
+    pub(crate) fn from_config(config: &Config, cwd: PathBuf) -> Self {
+        Self {
+            model: config.model.clone(),
+            model_provider: config.model_provider.clone(),
+            cwd,
+            approval_policy: config.approval_policy,
+            sandbox: SandboxPolicy::from(config.sandbox_mode),
+            effort: config.model_reasoning_effort.clone(),
+            summary: config.model_reasoning_summary,
+            base_instructions: crate::prompt::BASE_INSTRUCTIONS.to_owned(),
+            developer_instructions: None,
+        }
     }
 }
 
@@ -238,38 +303,8 @@ impl ThreadState {
         overrides: SettingsOverrides,
         server: &std::sync::Arc<Config>,
     ) -> Result<Vec<String>, crate::CoreError> {
-        let (config, unknown_keys) = if overrides.config.is_empty() {
-            (std::sync::Arc::clone(&self.config), Vec::new())
-        } else {
-            let (config, unknown) = server.with_overrides(&overrides.config)?;
-            (std::sync::Arc::new(config), unknown)
-        };
-        let provider = overrides
-            .model_provider
-            .unwrap_or_else(|| self.settings.model_provider.clone());
-        if config.provider(&provider).is_none() {
-            return Err(crate::CoreError::UnknownProvider { provider });
-        }
-        let settings = &mut self.settings;
-        settings.model_provider = provider;
-        if let Some(model) = overrides.model {
-            settings.model = model;
-        }
-        if let Some(cwd) = overrides.cwd {
-            settings.cwd = cwd;
-        }
-        if let Some(policy) = overrides.approval_policy {
-            settings.approval_policy = policy;
-        }
-        if let Some(mode) = overrides.sandbox {
-            settings.sandbox = SandboxPolicy::from(mode);
-        }
-        if let Some(text) = overrides.base_instructions {
-            settings.base_instructions = text;
-        }
-        if let Some(text) = overrides.developer_instructions {
-            settings.developer_instructions = Some(text);
-        }
+        let (config, unknown_keys) = overrides.config(&self.config, server)?;
+        overrides.apply(&mut self.settings, &config)?;
         self.config = config;
         Ok(unknown_keys)
     }
