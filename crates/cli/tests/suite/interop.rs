@@ -148,21 +148,34 @@ fn continue_thread(
     );
 }
 
+/// A mock that answers the first turn, a home configured for it, and a working directory.
+fn setup() -> (MockModelServer, tempfile::TempDir, tempfile::TempDir) {
+    let mock = MockModelServer::start(vec![responses::text_response("r1", &["Hello, ", "world!"])]);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), config(&mock)).unwrap();
+    (mock, home, tempfile::tempdir().unwrap())
+}
+
+/// Starts a thread in `cwd`, runs its first turn and stops the server; returns the thread id.
+fn first_turn(mut server: TernProcess, cwd: &Path) -> String {
+    let id = server.request("thread/start", json!({"cwd": cwd}));
+    let thread_id = server.result(id)["thread"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run_turn(&mut server, &thread_id, "say hello");
+    stop(server);
+    thread_id
+}
+
 #[test]
 fn the_reference_continues_a_thread_tern_wrote() {
     let Some(reference) = reference_binary() else {
         return;
     };
-    let mock = MockModelServer::start(vec![responses::text_response("r1", &["Hello, ", "world!"])]);
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(home.path().join("config.toml"), config(&mock)).unwrap();
-    let cwd = tempfile::tempdir().unwrap();
+    let (mock, home, cwd) = setup();
 
-    let mut tern = spawn_tern(home.path());
-    let id = tern.request("thread/start", json!({"cwd": cwd.path()}));
-    let thread_id = tern.result(id)["thread"]["id"].as_str().unwrap().to_owned();
-    run_turn(&mut tern, &thread_id, "say hello");
-    stop(tern);
+    let thread_id = first_turn(spawn_tern(home.path()), cwd.path());
 
     let mut codex = spawn_reference(&reference, home.path());
     continue_thread(&mut codex, &mock, &thread_id, "from the reference");
@@ -191,19 +204,9 @@ fn tern_continues_a_thread_the_reference_wrote() {
     let Some(reference) = reference_binary() else {
         return;
     };
-    let mock = MockModelServer::start(vec![responses::text_response("r1", &["Hello, ", "world!"])]);
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(home.path().join("config.toml"), config(&mock)).unwrap();
-    let cwd = tempfile::tempdir().unwrap();
+    let (mock, home, cwd) = setup();
 
-    let mut codex = spawn_reference(&reference, home.path());
-    let id = codex.request("thread/start", json!({"cwd": cwd.path()}));
-    let thread_id = codex.result(id)["thread"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    run_turn(&mut codex, &thread_id, "say hello");
-    stop(codex);
+    let thread_id = first_turn(spawn_reference(&reference, home.path()), cwd.path());
 
     let mut tern = spawn_tern(home.path());
     continue_thread(&mut tern, &mock, &thread_id, "from tern");
