@@ -33,6 +33,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::value::RawValue;
+use tern_core::thread::ClientError;
 use tern_protocol::jsonrpc::{IncomingMessage, RequestId, RpcError};
 use tern_protocol::v2::InitializeCapabilities;
 use tern_protocol::{ClientNotification, ClientRequest};
@@ -131,7 +132,10 @@ enum Inbound {
     },
     Notification(String),
     /// The client answered a server-initiated request.
-    Response(RequestId),
+    Response {
+        id: RequestId,
+        answer: Result<Box<RawValue>, RpcError>,
+    },
 }
 
 /// Serves one connection until its input ends or `shutdown` resolves, then drains it.
@@ -221,9 +225,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     })
                 }
                 Ok(IncomingMessage::Notification { method, .. }) => Inbound::Notification(method),
-                Ok(IncomingMessage::Response { id, .. } | IncomingMessage::Error { id, .. }) => {
-                    Inbound::Response(id)
-                }
+                Ok(IncomingMessage::Response { id, result }) => Inbound::Response {
+                    id,
+                    answer: Ok(result),
+                },
+                Ok(IncomingMessage::Error { id, error }) => Inbound::Response {
+                    id,
+                    answer: Err(error),
+                },
                 Err(invalid) => Inbound::Invalid {
                     id: invalid.id,
                     error: invalid.error,
@@ -298,17 +307,39 @@ impl Processor {
                     Some(ClientNotification::Initialized) => tracing::debug!("client initialized"),
                     None => tracing::debug!(%method, "ignoring unknown notification"),
                 },
-                Inbound::Response(id) => {
-                    // No server-initiated requests exist yet, so every answer is to an unknown
-                    // id.
-                    tracing::debug!(%id, "ignoring a response to an unknown request id");
-                }
+                Inbound::Response { id, answer } => self.answer(&id, answer),
             }
         }
         // Commands die with their connection (their requests then answer into the void).
         self.ctx.commands.close_connection(self.connection_id);
         drop(self.outbound);
         while in_flight.join_next().await.is_some() {}
+    }
+
+    /// Hands the client's answer to the turn that asked; answers to requests that are not
+    /// pending (unknown, answered, or their turn ended) are ignored.
+    fn answer(&self, id: &RequestId, answer: Result<Box<RawValue>, RpcError>) {
+        let pending = match id {
+            RequestId::Integer(id) => self.outbound.requests().take(*id),
+            RequestId::String(_) => None,
+        };
+        let Some((thread_id, key)) = pending else {
+            tracing::debug!(%id, "ignoring a response to an unknown request id");
+            return;
+        };
+        let answer = match answer {
+            Ok(result) => serde_json::from_str(result.get()).map_err(|err| ClientError {
+                code: -32700,
+                message: err.to_string(),
+            }),
+            Err(error) => Err(ClientError {
+                code: error.code,
+                message: error.message,
+            }),
+        };
+        if !self.ctx.threads.answer(key, answer) {
+            tracing::debug!(%id, %thread_id, "the request was resolved already; ignoring the answer");
+        }
     }
 
     /// Decodes and gates one request, then runs it inline (`initialize`) or in its own task.

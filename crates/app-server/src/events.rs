@@ -9,21 +9,25 @@ use std::sync::{Arc, Mutex};
 
 use tern_core::thread::{ThreadEvent, ThreadEventKind};
 use tern_protocol::ServerNotification;
+use tern_protocol::jsonrpc::RequestId;
 use tern_protocol::v2::{
-    AgentMessageDeltaNotification, ErrorNotification, ItemCompletedNotification,
-    ItemStartedNotification, ReasoningSummaryPartAddedNotification,
+    AgentMessageDeltaNotification, CommandExecutionOutputDeltaNotification, ErrorNotification,
+    ItemCompletedNotification, ItemStartedNotification, ReasoningSummaryPartAddedNotification,
     ReasoningSummaryTextDeltaNotification, ReasoningTextDeltaNotification,
-    ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification,
-    TurnCompletedNotification, TurnStartedNotification,
+    ServerRequestResolvedNotification, ThreadStatusChangedNotification,
+    ThreadTokenUsageUpdatedNotification, TurnCompletedNotification, TurnDiffUpdatedNotification,
+    TurnPlanUpdatedNotification, TurnStartedNotification,
 };
 use tokio::sync::mpsc;
 
 use crate::outgoing::{Outbound, WeakOutbound};
 
-/// Connections subscribed to each thread.
+/// Connections subscribed to each thread, and where each pending server request went.
 #[derive(Debug, Default)]
 pub(crate) struct Subscriptions {
     by_thread: Mutex<HashMap<String, Vec<(u64, WeakOutbound)>>>,
+    /// Core request key → the connections it was sent to, with its id on each.
+    requests: Mutex<HashMap<u64, Vec<(WeakOutbound, i64)>>>,
 }
 
 impl Subscriptions {
@@ -78,6 +82,48 @@ pub(crate) async fn deliver(
 ) {
     while let Some(event) = events.recv().await {
         let subscribers = subscriptions.subscribers(&event.thread_id);
+        match event.kind {
+            ThreadEventKind::ServerRequest { key, request } => {
+                // Every subscriber is asked; the first answer counts.
+                let mut sent = Vec::with_capacity(subscribers.len());
+                for outbound in &subscribers {
+                    let id = outbound
+                        .request(&event.thread_id, key, request.clone())
+                        .await;
+                    sent.push((outbound.downgrade(), id));
+                }
+                if let Ok(mut requests) = subscriptions.requests.lock() {
+                    requests.insert(key, sent);
+                }
+                continue;
+            }
+            ThreadEventKind::ServerRequestResolved { key, announce } => {
+                let sent = subscriptions
+                    .requests
+                    .lock()
+                    .ok()
+                    .and_then(|mut requests| requests.remove(&key))
+                    .unwrap_or_default();
+                for (weak, id) in sent {
+                    let Some(outbound) = weak.upgrade() else {
+                        continue;
+                    };
+                    outbound.requests().take(id);
+                    if announce {
+                        outbound
+                            .notify(ServerNotification::ServerRequestResolved(
+                                ServerRequestResolvedNotification {
+                                    thread_id: event.thread_id.clone(),
+                                    request_id: RequestId::Integer(id),
+                                },
+                            ))
+                            .await;
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
         if subscribers.is_empty() {
             continue;
         }
@@ -92,6 +138,7 @@ pub(crate) async fn deliver(
 }
 
 /// The notification for an event.
+#[allow(clippy::too_many_lines, reason = "one flat arm per event kind")]
 fn notification(event: ThreadEvent) -> ServerNotification {
     let thread_id = event.thread_id;
     match event.kind {
@@ -185,5 +232,38 @@ fn notification(event: ThreadEvent) -> ServerNotification {
             thread_id,
             turn_id,
         }),
+        ThreadEventKind::CommandOutputDelta {
+            turn_id,
+            item_id,
+            delta,
+        } => ServerNotification::CommandExecutionOutputDelta(
+            CommandExecutionOutputDeltaNotification {
+                thread_id,
+                turn_id,
+                item_id,
+                delta,
+            },
+        ),
+        ThreadEventKind::PlanUpdated {
+            turn_id,
+            explanation,
+            plan,
+        } => ServerNotification::TurnPlanUpdated(TurnPlanUpdatedNotification {
+            thread_id,
+            turn_id,
+            explanation,
+            plan,
+        }),
+        ThreadEventKind::DiffUpdated { turn_id, diff } => {
+            ServerNotification::TurnDiffUpdated(TurnDiffUpdatedNotification {
+                thread_id,
+                turn_id,
+                diff,
+            })
+        }
+        // Routed by `deliver` itself.
+        ThreadEventKind::ServerRequest { .. } | ThreadEventKind::ServerRequestResolved { .. } => {
+            unreachable!("requests are delivered before notifications are built")
+        }
     }
 }

@@ -9,13 +9,15 @@
 //!
 //! The writer batches: it writes every message already queued, then flushes once.
 
+use std::collections::HashMap;
 use std::io;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::value::RawValue;
 use tern_protocol::jsonrpc::{OutgoingResponse, RequestId, RpcError};
-use tern_protocol::{NotificationEnvelope, ServerNotification, Stability};
+use tern_protocol::{NotificationEnvelope, ServerNotification, ServerRequest, Stability};
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
@@ -38,6 +40,8 @@ pub(crate) enum Outgoing {
         notification: ServerNotification,
         emitted_at_ms: u64,
     },
+    /// A request to the client (`id` is this connection's).
+    Request { id: i64, request: ServerRequest },
     /// A response whose `result` arrives in pieces (a huge thread read as it is written out).
     StreamedResponse {
         id: RequestId,
@@ -50,18 +54,55 @@ pub(crate) enum Outgoing {
 #[derive(Debug, Clone)]
 pub(crate) struct Outbound {
     tx: mpsc::Sender<Outgoing>,
+    requests: Arc<SentRequests>,
+}
+
+/// The requests this connection was sent and has not answered: its ids (integers from 0, as
+/// the reference numbers them) to the thread and core key they stand for.
+#[derive(Debug, Default)]
+pub(crate) struct SentRequests {
+    next_id: AtomicI64,
+    pending: StdMutex<HashMap<i64, (String, u64)>>,
+}
+
+impl SentRequests {
+    /// The thread and key of the request `id`, which is then no longer pending.
+    pub(crate) fn take(&self, id: i64) -> Option<(String, u64)> {
+        self.pending.lock().ok()?.remove(&id)
+    }
 }
 
 impl Outbound {
     pub(crate) fn channel() -> (Self, mpsc::Receiver<Outgoing>) {
         let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
-        (Self { tx }, rx)
+        (
+            Self {
+                tx,
+                requests: Arc::default(),
+            },
+            rx,
+        )
     }
 
     /// A handle that does not keep the connection open: once the connection's own handles
     /// are gone, the writer finishes even if subscriptions still hold weak ones.
     pub(crate) fn downgrade(&self) -> WeakOutbound {
-        WeakOutbound(self.tx.downgrade())
+        WeakOutbound(self.tx.downgrade(), Arc::clone(&self.requests))
+    }
+
+    /// The requests this connection was sent.
+    pub(crate) fn requests(&self) -> &SentRequests {
+        &self.requests
+    }
+
+    /// Queues a request to the client for the thread's request `key`; returns its id here.
+    pub(crate) async fn request(&self, thread_id: &str, key: u64, request: ServerRequest) -> i64 {
+        let id = self.requests.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut pending) = self.requests.pending.lock() {
+            pending.insert(id, (thread_id.to_owned(), key));
+        }
+        self.send(Outgoing::Request { id, request }).await;
+        id
     }
 
     /// Queues a message. A closed connection swallows it: nobody is left to read it.
@@ -134,12 +175,15 @@ impl Outbound {
 
 /// A weak [`Outbound`], for subscriptions.
 #[derive(Debug, Clone)]
-pub(crate) struct WeakOutbound(mpsc::WeakSender<Outgoing>);
+pub(crate) struct WeakOutbound(mpsc::WeakSender<Outgoing>, Arc<SentRequests>);
 
 impl WeakOutbound {
     /// The connection's handle, while it is open.
     pub(crate) fn upgrade(&self) -> Option<Outbound> {
-        self.0.upgrade().map(|tx| Outbound { tx })
+        self.0.upgrade().map(|tx| Outbound {
+            tx,
+            requests: Arc::clone(&self.1),
+        })
     }
 }
 
@@ -212,6 +256,24 @@ fn encode(message: Outgoing, state: &ConnectionState, out: &mut Vec<u8>) -> bool
         Outgoing::Response { response, .. } => encode_response(&response, out),
         // Written by the loop itself, piece by piece.
         Outgoing::StreamedResponse { .. } => false,
+        Outgoing::Request { id, mut request } => {
+            let Some(session) = state.session() else {
+                return false;
+            };
+            if !session.experimental_api {
+                request.strip_experimental();
+            }
+            let message = request.params_json().map(|params| {
+                serde_json::json!({"id": id, "method": request.method(), "params": params})
+            });
+            message
+                .and_then(|message| serde_json::to_writer(&mut *out, &message))
+                .inspect_err(|err| {
+                    let method = request.method();
+                    tracing::error!(%method, error = %err, "cannot serialize a request; dropping it");
+                })
+                .is_ok()
+        }
         Outgoing::Notification {
             mut notification,
             emitted_at_ms,

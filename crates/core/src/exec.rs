@@ -6,10 +6,15 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::mpsc;
 
+use crate::pty::{Pty, PtyReader, PtyWriter, TerminalSize};
 use crate::sandbox::SandboxPlan;
 
 /// Exit status reported for a command killed by its timeout (as `timeout(1)` does).
@@ -29,6 +34,9 @@ pub struct ExecSpec {
     pub helper: PathBuf,
     /// Whether the caller writes to the command's stdin (otherwise it reads nothing).
     pub stdin: bool,
+    /// Run in a pseudo-terminal of this size: stdin, stdout and stderr are the terminal, and
+    /// all output arrives as [`OutputStream::Stdout`].
+    pub tty: Option<TerminalSize>,
 }
 
 /// Which output a chunk came from.
@@ -59,13 +67,51 @@ pub struct ExecOutcome {
     pub timed_out: bool,
 }
 
+/// One output of a running command.
+pub type BoxedOutput = Box<dyn AsyncRead + Unpin + Send>;
+
 /// A started command.
 #[derive(Debug)]
 pub struct Process {
     child: Child,
     /// Also the process group id.
     pid: u32,
-    stdin: Option<ChildStdin>,
+    stdin: Option<ProcessInput>,
+    pty: Option<Arc<Pty>>,
+}
+
+/// Where a command's input goes: its stdin pipe, or its terminal.
+#[derive(Debug)]
+pub enum ProcessInput {
+    Pipe(ChildStdin),
+    Pty(PtyWriter),
+}
+
+impl AsyncWrite for ProcessInput {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Pipe(pipe) => Pin::new(pipe).poll_write(cx, data),
+            Self::Pty(pty) => Pin::new(pty).poll_write(cx, data),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Pipe(pipe) => Pin::new(pipe).poll_flush(cx),
+            Self::Pty(pty) => Pin::new(pty).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Pipe(pipe) => Pin::new(pipe).poll_shutdown(cx),
+            Self::Pty(pty) => Pin::new(pty).poll_shutdown(cx),
+        }
+    }
 }
 
 /// A handle that kills a command's whole process group.
@@ -91,10 +137,11 @@ impl Process {
     /// Starts `spec`. A program that cannot be started is an error here when unsandboxed; a
     /// sandboxed one reports it as exit status 127 with the reason on stderr.
     pub fn spawn(spec: &ExecSpec) -> std::io::Result<Self> {
-        let (program, args) = if let Some(plan) = &spec.sandbox {
+        // A terminal needs the helper too: it makes the terminal the command's controlling one.
+        let (program, args) = if spec.sandbox.is_some() || spec.tty.is_some() {
             (
                 spec.helper.clone(),
-                plan.helper_args(&spec.argv)
+                crate::sandbox::helper_args(spec.sandbox.as_ref(), spec.tty.is_some(), &spec.argv)
                     .map_err(std::io::Error::other)?,
             )
         } else {
@@ -104,18 +151,27 @@ impl Process {
             (PathBuf::from(program), args.to_vec())
         };
         let mut command = tokio::process::Command::new(program);
-        command
-            .args(args)
-            .current_dir(&spec.cwd)
-            .process_group(0)
-            .kill_on_drop(true)
-            .stdin(if spec.stdin {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.args(args).current_dir(&spec.cwd).kill_on_drop(true);
+        let pty = if let Some(size) = spec.tty {
+            // The helper's `setsid` makes the command a session and group leader of its own.
+            let (pty, slave) = Pty::open(size)?;
+            command
+                .stdin(Stdio::from(slave.try_clone()?))
+                .stdout(Stdio::from(slave.try_clone()?))
+                .stderr(Stdio::from(slave));
+            Some(pty)
+        } else {
+            command
+                .process_group(0)
+                .stdin(if spec.stdin {
+                    Stdio::piped()
+                } else {
+                    Stdio::null()
+                })
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            None
+        };
         for (key, value) in &spec.env {
             match value {
                 Some(value) => command.env(key, value),
@@ -123,11 +179,59 @@ impl Process {
             };
         }
         let mut child = command.spawn()?;
+        // The parent's copies of the terminal's slave side go with `command`, so the output
+        // ends when the command's own copies close.
+        drop(command);
         let pid = child
             .id()
             .ok_or_else(|| std::io::Error::other("the command exited before it was watched"))?;
-        let stdin = child.stdin.take();
-        Ok(Self { child, pid, stdin })
+        let stdin = match &pty {
+            Some(pty) => Some(ProcessInput::Pty(PtyWriter(Arc::clone(pty)))),
+            None => child.stdin.take().map(ProcessInput::Pipe),
+        };
+        Ok(Self {
+            child,
+            pid,
+            stdin,
+            pty,
+        })
+    }
+
+    /// The command's process id (also its process group's).
+    pub fn id(&self) -> u32 {
+        self.pid
+    }
+
+    /// The command's outputs, to read while it runs: stdout and stderr, or the terminal alone.
+    pub fn take_outputs(&mut self) -> (Option<BoxedOutput>, Option<BoxedOutput>) {
+        let stdout: Option<BoxedOutput> = match &self.pty {
+            Some(pty) => Some(Box::new(PtyReader(Arc::clone(pty)))),
+            None => self
+                .child
+                .stdout
+                .take()
+                .map(|pipe| Box::new(pipe) as BoxedOutput),
+        };
+        let stderr = self
+            .child
+            .stderr
+            .take()
+            .map(|pipe| Box::new(pipe) as BoxedOutput);
+        (stdout, stderr)
+    }
+
+    /// Waits for the command to exit (its outputs taken and read elsewhere); returns its exit
+    /// code, or 128 + the signal that ended it.
+    pub async fn wait_exit(mut self) -> i32 {
+        match self.child.wait().await {
+            Ok(status) => exit_code(status),
+            Err(_) => -1,
+        }
+    }
+
+    /// The command's terminal, when it runs in one.
+    pub fn pty(&self) -> Option<Arc<Pty>> {
+        self.pty.clone()
     }
 
     /// The kill switch for this command's process group.
@@ -135,8 +239,8 @@ impl Process {
         Killer { pid: self.pid }
     }
 
-    /// The command's stdin, when it was asked for.
-    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+    /// The command's input, when it was asked for (always with a terminal).
+    pub fn take_stdin(&mut self) -> Option<ProcessInput> {
         self.stdin.take()
     }
 
@@ -151,8 +255,7 @@ impl Process {
         cancel: tokio::sync::oneshot::Receiver<()>,
     ) -> std::io::Result<ExecOutcome> {
         let killer = self.killer();
-        let stdout = self.child.stdout.take();
-        let stderr = self.child.stderr.take();
+        let (stdout, stderr) = self.take_outputs();
         // Read while the command runs, or a full pipe would stall it.
         let read_stdout = tokio::spawn(read_output(
             stdout,

@@ -22,6 +22,7 @@ pub mod exec;
 mod index;
 pub mod model;
 pub mod prompt;
+pub mod pty;
 pub mod rollout;
 pub mod sandbox;
 pub mod thread;

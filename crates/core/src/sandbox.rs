@@ -108,18 +108,43 @@ impl SandboxPlan {
             }
         }
     }
+}
 
-    /// The helper's arguments (after the `tern` binary) that run `argv` under this plan.
-    pub fn helper_args(&self, command: &[String]) -> Result<Vec<String>, serde_json::Error> {
-        let mut helper = vec![
-            HELPER_SUBCOMMAND.to_owned(),
-            "--plan".to_owned(),
-            serde_json::to_string(self)?,
-            "--".to_owned(),
-        ];
-        helper.extend(command.iter().cloned());
-        Ok(helper)
+impl SandboxPlan {
+    /// Whether the plan lets a command write `path` (a file that may not exist yet).
+    pub fn allows_write(&self, path: &Path) -> bool {
+        // The nearest existing ancestor is what the kernel would check.
+        let existing = path
+            .ancestors()
+            .find_map(|dir| dir.canonicalize().ok())
+            .unwrap_or_else(|| path.to_owned());
+        self.writable_roots
+            .iter()
+            .any(|root| existing.starts_with(root))
+            && !self
+                .read_only_paths
+                .iter()
+                .any(|read_only| existing.starts_with(read_only))
     }
+}
+
+/// The helper's arguments (after the `tern` binary) that run `command` under `plan` (none: no
+/// sandbox), with `tty` making its terminal the controlling one.
+pub fn helper_args(
+    plan: Option<&SandboxPlan>,
+    tty: bool,
+    command: &[String],
+) -> Result<Vec<String>, serde_json::Error> {
+    let mut helper = vec![HELPER_SUBCOMMAND.to_owned()];
+    if tty {
+        helper.push("--tty".to_owned());
+    }
+    if let Some(plan) = plan {
+        helper.extend(["--plan".to_owned(), serde_json::to_string(plan)?]);
+    }
+    helper.push("--".to_owned());
+    helper.extend(command.iter().cloned());
+    Ok(helper)
 }
 
 /// Why the sandbox could not be set up.
@@ -292,21 +317,46 @@ pub fn helper_main(arguments: &[String]) -> i32 {
         }
         SETUP_FAILED_EXIT
     };
-    let (plan, command) = match arguments {
-        [flag, plan, separator, command @ ..] if flag == "--plan" && separator == "--" => {
-            (plan, command)
+    let usage =
+        || fail("usage: tern sandbox-exec [--tty] [--plan <json>] -- <command>...".to_owned());
+    let mut tty = false;
+    let mut plan = None;
+    let mut rest = arguments;
+    let command = loop {
+        match rest {
+            [flag, more @ ..] if flag == "--tty" => {
+                tty = true;
+                rest = more;
+            }
+            [flag, json, more @ ..] if flag == "--plan" => {
+                match serde_json::from_str::<SandboxPlan>(json) {
+                    Ok(parsed) => plan = Some(parsed),
+                    Err(err) => return fail(format!("invalid plan: {err}")),
+                }
+                rest = more;
+            }
+            [separator, command @ ..] if separator == "--" => break command,
+            _ => return usage(),
         }
-        _ => return fail("usage: tern sandbox-exec --plan <json> -- <command>...".to_owned()),
-    };
-    let plan: SandboxPlan = match serde_json::from_str(plan) {
-        Ok(plan) => plan,
-        Err(err) => return fail(format!("invalid plan: {err}")),
     };
     let Some((program, rest)) = command.split_first() else {
         return fail("no command".to_owned());
     };
-    if let Err(err) = enter(&plan) {
-        return fail(err.to_string());
+    if tty {
+        // A session of its own, with stdin (the terminal) as its controlling terminal.
+        let controlled = rustix::process::setsid()
+            .map_err(std::io::Error::from)
+            .and_then(|_| {
+                rustix::process::ioctl_tiocsctty(std::io::stdin()).map_err(std::io::Error::from)
+            });
+        if let Err(err) = controlled {
+            return fail(format!("cannot take the terminal: {err}"));
+        }
+    }
+    if let Some(plan) = &plan {
+        if let Err(err) = enter(plan) {
+            return fail(err.to_string());
+        }
     }
     let err =
         std::os::unix::process::CommandExt::exec(std::process::Command::new(program).args(rest));

@@ -23,10 +23,21 @@ pub struct ExperimentalField {
     pub descriptor: &'static str,
 }
 
-/// Every experimental field of every exported type. Empty until a method that has one lands;
-/// each entry must be mirrored by the owning type's [`ExperimentalApi`] impl (a test in
-/// `export` checks that every entry names a real property).
-pub const EXPERIMENTAL_FIELDS: &[ExperimentalField] = &[];
+/// Every experimental field of every exported type; each entry must be mirrored by the owning
+/// type's [`ExperimentalApi`] impl (a test in `export` checks that every entry names a real
+/// property).
+pub const EXPERIMENTAL_FIELDS: &[ExperimentalField] = &[
+    ExperimentalField {
+        type_name: "ThreadStartParams",
+        field: "dynamicTools",
+        descriptor: "thread/start.dynamicTools",
+    },
+    ExperimentalField {
+        type_name: "CommandExecutionRequestApprovalParams",
+        field: "availableDecisions",
+        descriptor: "item/commandExecution/requestApproval.availableDecisions",
+    },
+];
 
 /// Runtime side of the experimental gate, implemented by every params and payload type.
 ///

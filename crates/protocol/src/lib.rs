@@ -5,7 +5,7 @@
 //!
 //! - [`jsonrpc`]: the envelope (request, notification, response, error; request ids; codes).
 //! - [`methods`]: the method tables, and the typed [`ClientRequest`] / [`ServerNotification`]
-//!   enums generated from them.
+//!   enums generated from them, and the [`ServerRequest`]s the server sends clients.
 //! - [`v2`]: params, responses and notification payloads, one module per resource.
 //! - [`experimental`]: what needs `capabilities.experimentalApi`, and the gate's wording.
 //! - [`export`]: JSON Schema and TypeScript generation.
@@ -32,8 +32,8 @@ mod serde_helpers;
 pub mod v2;
 
 pub use methods::{
-    ClientNotification, ClientRequest, Method, NotificationEnvelope, ServerNotification, Stability,
-    client,
+    ClientNotification, ClientRequest, Method, NotificationEnvelope, ServerMethod,
+    ServerNotification, ServerRequest, Stability, client, server,
 };
 
 /// The version of the reference protocol (Codex CLI) this server is compatible with. Clients

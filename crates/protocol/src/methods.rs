@@ -10,8 +10,12 @@
 //!   handler's signature ties the method to its response type;
 //! - the list the schema and TypeScript export walk (see [`crate::export`]).
 //!
+//! `server_requests!` does the same for the requests the server sends the client: a
+//! `ServerRequest` enum of their params and one marker type per method in [`server`]
+//! implementing [`ServerMethod`], which ties a request to the answer it expects.
+//!
 //! Adding a method is one table entry; the router's exhaustive match then refuses to compile
-//! until the method has a handler. These two are the only macros in this crate.
+//! until the method has a handler. These three are the only macros in this crate.
 
 use std::fmt;
 
@@ -47,6 +51,14 @@ use crate::v2::{
     ThreadListParams, ThreadListResponse, ThreadRevertParams, ThreadRevertResponse,
     ThreadRevertedNotification,
 };
+use crate::v2::{
+    CommandExecutionOutputDeltaNotification, CommandExecutionRequestApprovalParams,
+    CommandExecutionRequestApprovalResponse, DynamicToolCallParams, DynamicToolCallResponse,
+    FileChangeRequestApprovalParams, FileChangeRequestApprovalResponse,
+    ServerRequestResolvedNotification, ThreadShellCommandParams, ThreadShellCommandResponse,
+    ToolRequestUserInputParams, ToolRequestUserInputResponse, TurnDiffUpdatedNotification,
+    TurnPlanUpdatedNotification,
+};
 
 /// Whether a method (or field) is part of the stable API or needs `experimentalApi`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +77,16 @@ pub trait Method {
     type Params: DeserializeOwned + ExperimentalApi + JsonSchema + TS + 'static;
     /// What `result` carries.
     type Response: Serialize + ExperimentalApi + JsonSchema + TS + 'static;
+}
+
+/// A server-to-client request: its wire name, its params and the answer it expects.
+pub trait ServerMethod {
+    /// The wire name, e.g. `item/commandExecution/requestApproval`.
+    const NAME: &'static str;
+    /// What `params` carries.
+    type Params: Serialize + ExperimentalApi + JsonSchema + TS + 'static;
+    /// What the client's `result` decodes into.
+    type Response: DeserializeOwned + JsonSchema + TS + 'static;
 }
 
 /// Why a request's method and params did not decode.
@@ -300,6 +322,69 @@ macro_rules! server_notifications {
     };
 }
 
+/// Generates `ServerRequest`, the [`server`] marker types and their export walk. Entry syntax:
+///
+/// ```text
+/// /// docs
+/// Variant => "wire/name" { params: ParamsType, response: ResponseType },
+/// ```
+macro_rules! server_requests {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident => $name:literal { params: $params:ty, response: $response:ty },
+    )*) => {
+        /// A request from the server: one variant per method, holding its params.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum ServerRequest {
+            $( $(#[doc = $doc])* $variant($params), )*
+        }
+
+        /// One marker type per server request, implementing [`ServerMethod`].
+        pub mod server {
+            use super::*;
+            $(
+                $(#[doc = $doc])*
+                #[derive(Debug, Clone, Copy)]
+                pub struct $variant;
+
+                impl ServerMethod for $variant {
+                    const NAME: &'static str = $name;
+                    type Params = $params;
+                    type Response = $response;
+                }
+            )*
+        }
+
+        impl ServerRequest {
+            /// The wire name of this request's method.
+            pub fn method(&self) -> &'static str {
+                match self {
+                    $( Self::$variant(_) => $name, )*
+                }
+            }
+
+            /// Clears experimental fields of the params, for a client that did not opt in.
+            pub fn strip_experimental(&mut self) {
+                match self {
+                    $( Self::$variant(params) => params.strip_experimental(), )*
+                }
+            }
+
+            /// The params as JSON.
+            pub fn params_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+                match self {
+                    $( Self::$variant(params) => serde_json::to_value(params), )*
+                }
+            }
+        }
+
+        /// Hands every server request to the export.
+        pub(crate) fn visit_server_requests(visitor: &mut impl crate::export::MethodVisitor) {
+            $( visitor.server_request::<server::$variant>(concat!($($doc, "\n",)*)); )*
+        }
+    };
+}
+
 client_requests! {
     /// Opens the connection. Must be the first request; a second one fails.
     Initialize => "initialize" (Stable) {
@@ -382,6 +467,11 @@ client_requests! {
     CommandExecTerminate => "command/exec/terminate" (Stable) {
         params: CommandExecTerminateParams, response: CommandExecTerminateResponse
     },
+    /// Runs a command line for the user in the thread's cwd, unsandboxed; its
+    /// `commandExecution` item (source `userShell`) streams as notifications.
+    ThreadShellCommand => "thread/shellCommand" (Stable) {
+        params: ThreadShellCommandParams, response: ThreadShellCommandResponse
+    },
     /// Reads content-free, process-local diagnostics.
     ServerDiagnostics => "server/diagnostics" (Experimental) {
         params: ServerDiagnosticsParams, response: ServerDiagnosticsResponse
@@ -429,6 +519,33 @@ server_notifications! {
     ReasoningTextDelta => "item/reasoning/textDelta" (Stable) (ReasoningTextDeltaNotification),
     /// A problem in the user's configuration that did not stop the server.
     ConfigWarning => "configWarning" (Stable) (ConfigWarningNotification),
+    /// More output of a running `commandExecution` item.
+    CommandExecutionOutputDelta => "item/commandExecution/outputDelta" (Stable) (CommandExecutionOutputDeltaNotification),
+    /// A server request needs no answer any more.
+    ServerRequestResolved => "serverRequest/resolved" (Stable) (ServerRequestResolvedNotification),
+    /// The agent's plan for the turn changed.
+    TurnPlanUpdated => "turn/plan/updated" (Stable) (TurnPlanUpdatedNotification),
+    /// The turn's aggregated file diff changed.
+    TurnDiffUpdated => "turn/diff/updated" (Stable) (TurnDiffUpdatedNotification),
+}
+
+server_requests! {
+    /// May this command run?
+    CommandExecutionRequestApproval => "item/commandExecution/requestApproval" {
+        params: CommandExecutionRequestApprovalParams, response: CommandExecutionRequestApprovalResponse
+    },
+    /// May this patch be applied?
+    FileChangeRequestApproval => "item/fileChange/requestApproval" {
+        params: FileChangeRequestApprovalParams, response: FileChangeRequestApprovalResponse
+    },
+    /// The model asks the user questions.
+    ToolRequestUserInput => "item/tool/requestUserInput" {
+        params: ToolRequestUserInputParams, response: ToolRequestUserInputResponse
+    },
+    /// The model calls a tool the client declared.
+    DynamicToolCall => "item/tool/call" {
+        params: DynamicToolCallParams, response: DynamicToolCallResponse
+    },
 }
 
 /// A notification from the client.

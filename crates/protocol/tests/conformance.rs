@@ -34,6 +34,19 @@ use tern_protocol::v2::{
     UserInput,
 };
 use tern_protocol::v2::{
+    CommandAction, CommandExecutionApprovalDecision, CommandExecutionApprovalKind,
+    CommandExecutionOutputDeltaNotification, CommandExecutionRequestApprovalParams,
+    CommandExecutionRequestApprovalResponse, CommandExecutionSource, CommandExecutionStatus,
+    DynamicToolCallOutputContentItem, DynamicToolCallParams, DynamicToolCallResponse,
+    DynamicToolCallStatus, DynamicToolNamespaceTool, DynamicToolSpec, FileChangeApprovalDecision,
+    FileChangeRequestApprovalParams, FileChangeRequestApprovalResponse, FileUpdateChange,
+    PatchApplyStatus, PatchChangeKind, ServerRequestResolvedNotification, ThreadShellCommandParams,
+    ThreadShellCommandResponse, ToolRequestUserInputAnswer, ToolRequestUserInputOption,
+    ToolRequestUserInputParams, ToolRequestUserInputQuestion, ToolRequestUserInputResponse,
+    TurnDiffUpdatedNotification, TurnPlanStep, TurnPlanStepStatus, TurnPlanUpdatedNotification,
+    WebSearchAction,
+};
+use tern_protocol::v2::{
     CommandExecOutputDeltaNotification, CommandExecOutputStream, CommandExecParams,
     CommandExecResizeParams, CommandExecResizeResponse, CommandExecResponse,
     CommandExecTerminalSize, CommandExecTerminateParams, CommandExecTerminateResponse,
@@ -54,7 +67,7 @@ use tern_protocol::v2::{
     ThreadCompactStartParams, ThreadCompactStartResponse, ThreadForkParams, ThreadForkResponse,
     ThreadRevertParams, ThreadRevertResponse, ThreadRevertedNotification,
 };
-use tern_protocol::{NotificationEnvelope, ServerNotification};
+use tern_protocol::{NotificationEnvelope, ServerNotification, ServerRequest};
 use tern_test_support::schema::UpstreamSchema;
 
 fn value(value: impl Serialize) -> Value {
@@ -212,6 +225,358 @@ fn items() -> Vec<ThreadItem> {
             phase: Some(MessagePhase::FinalAnswer),
         }),
         at(ThreadItemKind::ContextCompaction { id: "c1".into() }),
+        at(command_item(CommandExecutionStatus::Completed)),
+        at(command_item(CommandExecutionStatus::InProgress)),
+        at(ThreadItemKind::FileChange {
+            id: "call_2".into(),
+            changes: file_changes(),
+            status: PatchApplyStatus::Declined,
+        }),
+        at(ThreadItemKind::DynamicToolCall {
+            id: "call_3".into(),
+            namespace: None,
+            tool: "lookup".into(),
+            arguments: json!({"q": "x"}),
+            status: DynamicToolCallStatus::Completed,
+            content_items: Some(content_items()),
+            success: Some(true),
+            duration_ms: Some(3),
+        }),
+        at(ThreadItemKind::WebSearch {
+            id: "ws_1".into(),
+            query: "rust".into(),
+            action: Some(WebSearchAction::Search {
+                query: Some("rust".into()),
+                queries: None,
+            }),
+        }),
+        at(ThreadItemKind::ImageView {
+            id: "call_4".into(),
+            path: "/w/a.png".into(),
+        }),
+    ]
+}
+
+fn command_item(status: CommandExecutionStatus) -> ThreadItemKind {
+    let done = status != CommandExecutionStatus::InProgress;
+    ThreadItemKind::CommandExecution {
+        id: "call_1".into(),
+        command: "/bin/bash -lc 'cat a.txt'".into(),
+        cwd: "/w".into(),
+        process_id: (!done).then(|| "1000".into()),
+        source: if done {
+            CommandExecutionSource::Agent
+        } else {
+            CommandExecutionSource::UnifiedExecStartup
+        },
+        status,
+        command_actions: command_actions(),
+        aggregated_output: done.then(|| "hi\n".into()),
+        exit_code: done.then_some(0),
+        duration_ms: done.then_some(4),
+    }
+}
+
+fn command_actions() -> Vec<CommandAction> {
+    vec![
+        CommandAction::Read {
+            command: "cat a.txt".into(),
+            name: "a.txt".into(),
+            path: "a.txt".into(),
+        },
+        CommandAction::ListFiles {
+            command: "ls".into(),
+            path: None,
+        },
+        CommandAction::Search {
+            command: "rg x src".into(),
+            query: Some("x".into()),
+            path: Some("src".into()),
+        },
+        CommandAction::Unknown {
+            command: "make".into(),
+        },
+    ]
+}
+
+fn file_changes() -> Vec<FileUpdateChange> {
+    vec![
+        FileUpdateChange {
+            path: "/w/a.txt".into(),
+            kind: PatchChangeKind::Add,
+            diff: "hello\n".into(),
+        },
+        FileUpdateChange {
+            path: "/w/b.txt".into(),
+            kind: PatchChangeKind::Delete,
+            diff: "bye\n".into(),
+        },
+        FileUpdateChange {
+            path: "/w/c.txt".into(),
+            kind: PatchChangeKind::Update {
+                move_path: Some("/w/d.txt".into()),
+            },
+            diff: "@@ -1 +1 @@\n-a\n+b\n".into(),
+        },
+    ]
+}
+
+fn content_items() -> Vec<DynamicToolCallOutputContentItem> {
+    vec![
+        DynamicToolCallOutputContentItem::InputText { text: "42".into() },
+        DynamicToolCallOutputContentItem::InputImage {
+            image_url: "data:image/png;base64,AAAA".into(),
+        },
+        DynamicToolCallOutputContentItem::InputAudio {
+            audio_url: "data:audio/wav;base64,AAAA".into(),
+        },
+    ]
+}
+
+/// Tools, approvals and the server's requests.
+fn tool_samples() -> Vec<(&'static str, Value)> {
+    let approval = CommandExecutionRequestApprovalParams {
+        thread_id: THREAD_ID.into(),
+        turn_id: TURN_ID.into(),
+        item_id: "call_1".into(),
+        started_at_ms: 1_795_240_231_897,
+        kind: CommandExecutionApprovalKind::Command,
+        environment_id: Some("local".into()),
+        reason: Some("needs the network".into()),
+        command: Some("/bin/bash -lc 'touch x'".into()),
+        cwd: Some("/w".into()),
+        command_actions: Some(command_actions()),
+        proposed_execpolicy_amendment: Some(vec!["touch".into(), "x".into()]),
+        available_decisions: Some(vec![
+            CommandExecutionApprovalDecision::Accept,
+            CommandExecutionApprovalDecision::AcceptForSession,
+            CommandExecutionApprovalDecision::AcceptWithExecpolicyAmendment {
+                execpolicy_amendment: vec!["touch".into()],
+            },
+            CommandExecutionApprovalDecision::Decline,
+            CommandExecutionApprovalDecision::Cancel,
+        ]),
+    };
+    let file_approval = FileChangeRequestApprovalParams {
+        thread_id: THREAD_ID.into(),
+        turn_id: TURN_ID.into(),
+        item_id: "call_2".into(),
+        started_at_ms: 1_795_240_231_897,
+        reason: None,
+        grant_root: None,
+    };
+    let question = ToolRequestUserInputQuestion {
+        id: "q1".into(),
+        header: "Pick".into(),
+        question: "Which?".into(),
+        is_other: false,
+        is_secret: false,
+        options: Some(vec![ToolRequestUserInputOption {
+            label: "A".into(),
+            description: "the first".into(),
+        }]),
+    };
+    let user_input = ToolRequestUserInputParams {
+        thread_id: THREAD_ID.into(),
+        turn_id: TURN_ID.into(),
+        item_id: "call_5".into(),
+        questions: vec![question.clone()],
+        is_blocking: true,
+    };
+    let tool_call = DynamicToolCallParams {
+        thread_id: THREAD_ID.into(),
+        turn_id: TURN_ID.into(),
+        call_id: "call_3".into(),
+        namespace: None,
+        tool: "lookup".into(),
+        arguments: json!({"q": "x"}),
+    };
+    let answers = ToolRequestUserInputResponse {
+        answers: [(
+            "q1".to_owned(),
+            ToolRequestUserInputAnswer {
+                answers: vec!["A".into()],
+            },
+        )]
+        .into(),
+    };
+    let request = |id: i64, request: ServerRequest| json!({"id": id, "method": request.method(), "params": request.params_json().unwrap()});
+    let function = DynamicToolSpec::Function {
+        name: "lookup".into(),
+        description: "Looks things up".into(),
+        input_schema: json!({"type": "object"}),
+        defer_loading: false,
+    };
+    let namespace = DynamicToolSpec::Namespace {
+        name: "kb".into(),
+        description: "Knowledge base".into(),
+        tools: vec![DynamicToolNamespaceTool::Function {
+            name: "get".into(),
+            description: "Gets".into(),
+            input_schema: json!({"type": "object"}),
+            defer_loading: true,
+        }],
+    };
+    vec![
+        ("CommandExecutionRequestApprovalParams", value(&approval)),
+        (
+            "CommandExecutionApprovalKind",
+            value(CommandExecutionApprovalKind::WriteStdin),
+        ),
+        (
+            "CommandExecutionApprovalDecision",
+            value(CommandExecutionApprovalDecision::Cancel),
+        ),
+        (
+            "CommandExecutionRequestApprovalResponse",
+            value(CommandExecutionRequestApprovalResponse {
+                decision: CommandExecutionApprovalDecision::AcceptForSession,
+            }),
+        ),
+        ("FileChangeRequestApprovalParams", value(&file_approval)),
+        (
+            "FileChangeApprovalDecision",
+            value(FileChangeApprovalDecision::Decline),
+        ),
+        (
+            "FileChangeRequestApprovalResponse",
+            value(FileChangeRequestApprovalResponse {
+                decision: FileChangeApprovalDecision::AcceptForSession,
+            }),
+        ),
+        ("ToolRequestUserInputParams", value(&user_input)),
+        ("ToolRequestUserInputQuestion", value(&question)),
+        (
+            "ToolRequestUserInputOption",
+            value(&question.options.clone().unwrap()[0]),
+        ),
+        ("ToolRequestUserInputResponse", value(&answers)),
+        ("ToolRequestUserInputAnswer", value(&answers.answers["q1"])),
+        ("DynamicToolCallParams", value(&tool_call)),
+        (
+            "DynamicToolCallResponse",
+            value(DynamicToolCallResponse {
+                content_items: content_items(),
+                success: true,
+            }),
+        ),
+        ("DynamicToolSpec", value(&function)),
+        ("DynamicToolSpec", value(&namespace)),
+        (
+            "DynamicToolNamespaceTool",
+            value(DynamicToolNamespaceTool::Function {
+                name: "get".into(),
+                description: "Gets".into(),
+                input_schema: json!({}),
+                defer_loading: false,
+            }),
+        ),
+        (
+            "DynamicToolCallOutputContentItem",
+            value(&content_items()[0]),
+        ),
+        (
+            "DynamicToolCallStatus",
+            value(DynamicToolCallStatus::Failed),
+        ),
+        ("CommandAction", value(&command_actions()[0])),
+        (
+            "CommandExecutionSource",
+            value(CommandExecutionSource::UserShell),
+        ),
+        (
+            "CommandExecutionStatus",
+            value(CommandExecutionStatus::Declined),
+        ),
+        ("PatchApplyStatus", value(PatchApplyStatus::Failed)),
+        ("FileUpdateChange", value(&file_changes()[2])),
+        ("PatchChangeKind", value(PatchChangeKind::Add)),
+        (
+            "WebSearchAction",
+            value(WebSearchAction::OpenPage {
+                url: Some("https://x".into()),
+            }),
+        ),
+        (
+            "WebSearchAction",
+            value(WebSearchAction::FindInPage {
+                url: None,
+                pattern: Some("p".into()),
+            }),
+        ),
+        ("WebSearchAction", value(WebSearchAction::Other)),
+        (
+            "CommandExecutionOutputDeltaNotification",
+            value(CommandExecutionOutputDeltaNotification {
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                item_id: "call_1".into(),
+                delta: "hi\n".into(),
+            }),
+        ),
+        (
+            "ServerRequestResolvedNotification",
+            value(ServerRequestResolvedNotification {
+                thread_id: THREAD_ID.into(),
+                request_id: tern_protocol::jsonrpc::RequestId::Integer(0),
+            }),
+        ),
+        (
+            "TurnPlanUpdatedNotification",
+            value(TurnPlanUpdatedNotification {
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                explanation: Some("first things first".into()),
+                plan: vec![TurnPlanStep {
+                    step: "read".into(),
+                    status: TurnPlanStepStatus::InProgress,
+                }],
+            }),
+        ),
+        (
+            "TurnPlanStep",
+            value(TurnPlanStep {
+                step: "s".into(),
+                status: TurnPlanStepStatus::Pending,
+            }),
+        ),
+        ("TurnPlanStepStatus", value(TurnPlanStepStatus::Completed)),
+        (
+            "TurnDiffUpdatedNotification",
+            value(TurnDiffUpdatedNotification {
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                diff: "diff --git a/a b/a\n".into(),
+            }),
+        ),
+        (
+            "ThreadShellCommandParams",
+            value(ThreadShellCommandParams {
+                thread_id: THREAD_ID.into(),
+                command: "ls | wc -l".into(),
+                timeout_ms: Some(1000),
+            }),
+        ),
+        (
+            "ThreadShellCommandResponse",
+            value(ThreadShellCommandResponse {}),
+        ),
+        (
+            "ServerRequest",
+            request(0, ServerRequest::CommandExecutionRequestApproval(approval)),
+        ),
+        (
+            "ServerRequest",
+            request(1, ServerRequest::FileChangeRequestApproval(file_approval)),
+        ),
+        (
+            "ServerRequest",
+            request(2, ServerRequest::ToolRequestUserInput(user_input)),
+        ),
+        (
+            "ServerRequest",
+            request(3, ServerRequest::DynamicToolCall(tool_call)),
+        ),
     ]
 }
 
@@ -458,6 +823,12 @@ fn thread_samples() -> Vec<(&'static str, Value)> {
                 developer_instructions: Some("d".into()),
                 config: None,
                 ephemeral: Some(true),
+                dynamic_tools: Some(vec![DynamicToolSpec::Function {
+                    name: "lookup".into(),
+                    description: "Looks things up".into(),
+                    input_schema: json!({"type": "object"}),
+                    defer_loading: false,
+                }]),
             }),
         ),
         (
@@ -814,6 +1185,7 @@ fn every_shared_definition_has_samples_that_validate_upstream() {
     let ours = schema_definitions(true);
     let mut samples = samples();
     samples.extend(thread_samples());
+    samples.extend(tool_samples());
     let sampled_types: BTreeSet<&str> = samples.iter().map(|(name, _)| *name).collect();
     let missing: Vec<&String> = ours
         .keys()
@@ -838,7 +1210,12 @@ fn every_shared_definition_has_samples_that_validate_upstream() {
 fn every_method_exists_upstream_with_the_same_params_type() {
     let upstream = UpstreamSchema::get(true);
     let ours = schema_definitions(true);
-    for union in ["ClientRequest", "ServerNotification", "ClientNotification"] {
+    for union in [
+        "ClientRequest",
+        "ServerNotification",
+        "ServerRequest",
+        "ClientNotification",
+    ] {
         for variant in ours[union]["oneOf"].as_array().unwrap() {
             let method = variant["properties"]["method"]["enum"][0].as_str().unwrap();
             let params = variant["properties"]["params"]["$ref"]
@@ -929,7 +1306,14 @@ fn wire_names_and_enum_values_match_upstream() {
     let inputs = input_definitions(&definitions);
     for (name, ours) in definitions {
         // The method unions are compared method by method above.
-        if ["ClientRequest", "ServerNotification", "ClientNotification"].contains(&name.as_str()) {
+        if [
+            "ClientRequest",
+            "ServerNotification",
+            "ServerRequest",
+            "ClientNotification",
+        ]
+        .contains(&name.as_str())
+        {
             continue;
         }
         let Some(theirs) = upstream.definition(&name) else {

@@ -338,6 +338,15 @@ pub mod responses {
         }))
     }
 
+    /// A whole response that only calls tool `name` with `arguments` (JSON).
+    pub fn tool_call(id: &str, call_id: &str, name: &str, arguments: &Value) -> MockResponse {
+        MockResponse::Sse(vec![
+            created(id),
+            function_call(call_id, name, &arguments.to_string()),
+            completed(id, 100, 10),
+        ])
+    }
+
     /// A whole text response: message `msg_<id>` streaming `deltas`, then completion.
     pub fn text_response(id: &str, deltas: &[&str]) -> MockResponse {
         let item = format!("msg_{id}");

@@ -140,6 +140,12 @@ pub enum Received {
     Error { id: Value, error: Value },
     /// `{"method", "params", "emittedAtMs"}`.
     Notification { method: String, params: Value },
+    /// `{"id", "method", "params"}`: a request from the server.
+    Request {
+        id: Value,
+        method: String,
+        params: Value,
+    },
 }
 
 /// A running `tern app-server` and the client side of its stdio.
@@ -271,6 +277,16 @@ impl TernProcess {
             "output must not carry `jsonrpc`: {line}"
         );
         let schema = UpstreamSchema::get(self.experimental);
+        if let (Some(method), Some(id)) = (value["method"].as_str(), value.get("id")) {
+            schema
+                .validate("ServerRequest", &value)
+                .unwrap_or_else(|err| panic!("{err:#}"));
+            return Received::Request {
+                id: id.clone(),
+                method: method.to_owned(),
+                params: value["params"].clone(),
+            };
+        }
         if let Some(method) = value["method"].as_str() {
             schema
                 .validate_notification(&value)
@@ -383,6 +399,40 @@ impl TernProcess {
         }
     }
 
+    /// Waits for a server request of `method`, keeping other messages for later reads; returns
+    /// its id and params.
+    pub fn server_request(&mut self, method: &str) -> (Value, Value) {
+        let matches =
+            |m: &Received| matches!(m, Received::Request { method: m, .. } if m == method);
+        let message = if let Some(index) = self.buffered.iter().position(matches) {
+            self.buffered.remove(index)
+        } else {
+            let deadline = Instant::now() + DEFAULT_TIMEOUT;
+            loop {
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                let message = self.read_message(remaining).unwrap_or_else(|| {
+                    panic!(
+                        "no `{method}` request within {DEFAULT_TIMEOUT:?}; stderr:\n{}",
+                        self.stderr()
+                    )
+                });
+                if matches(&message) {
+                    break message;
+                }
+                self.buffered.push(message);
+            }
+        };
+        let Received::Request { id, params, .. } = message else {
+            unreachable!()
+        };
+        (id, params)
+    }
+
+    /// Answers a server request with `result`.
+    pub fn respond(&mut self, id: &Value, result: Value) {
+        self.send(&serde_json::json!({"id": id, "result": result}));
+    }
+
     /// Asserts that nothing (buffered or new) arrives within `quiet`.
     pub fn assert_silent(&mut self, quiet: Duration) {
         assert_eq!(self.buffered, [], "unexpected buffered messages");
@@ -427,7 +477,7 @@ impl Drop for TernProcess {
 fn response_id(message: &Received) -> Option<&Value> {
     match message {
         Received::Result { id, .. } | Received::Error { id, .. } => Some(id),
-        Received::Notification { .. } => None,
+        Received::Notification { .. } | Received::Request { .. } => None,
     }
 }
 
@@ -439,6 +489,8 @@ fn into_result(message: Received) -> Result<Value, Value> {
     match message {
         Received::Result { result, .. } => Ok(result),
         Received::Error { error, .. } => Err(error),
-        Received::Notification { .. } => unreachable!("filtered to responses"),
+        Received::Notification { .. } | Received::Request { .. } => {
+            unreachable!("filtered to responses")
+        }
     }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use tern_core::exec::{ExecSpec, Killer, OutputChunk, OutputStream, Process};
+use tern_core::exec::{ExecSpec, Killer, OutputChunk, OutputStream, Process, ProcessInput};
+use tern_core::pty::{Pty, TerminalSize};
 use tern_core::sandbox::SandboxPlan;
 use tern_protocol::ServerNotification;
 use tern_protocol::jsonrpc::{RpcError, error_code};
@@ -18,7 +19,6 @@ use tern_protocol::v2::{
     CommandExecWriteResponse, SandboxPolicy,
 };
 use tokio::io::AsyncWriteExt;
-use tokio::process::ChildStdin;
 
 use crate::router::RequestCtx;
 
@@ -38,9 +38,13 @@ pub(crate) struct Commands {
 #[derive(Debug)]
 struct Running {
     killer: Killer,
-    /// `None` unless started with `streamStdin`; emptied when closed.
-    stdin: Option<Arc<tokio::sync::Mutex<Option<ChildStdin>>>>,
+    /// `None` unless started with `streamStdin` or `tty`; emptied when closed.
+    stdin: Option<SharedInput>,
+    /// The command's terminal, with `tty`.
+    pty: Option<Arc<Pty>>,
 }
+
+type SharedInput = Arc<tokio::sync::Mutex<Option<ProcessInput>>>;
 
 impl Commands {
     /// Kills every command a connection started (it went away).
@@ -65,7 +69,11 @@ impl Commands {
             .and_then(|running| {
                 running
                     .get(&(connection_id, process_id.to_owned()))
-                    .map(|command| (command.killer, command.stdin.clone()))
+                    .map(|command| RunningRef {
+                        killer: command.killer,
+                        stdin: command.stdin.clone(),
+                        pty: command.pty.clone(),
+                    })
             })
             .ok_or_else(|| {
                 RpcError::invalid_request(format!(
@@ -75,7 +83,11 @@ impl Commands {
     }
 }
 
-type RunningRef = (Killer, Option<Arc<tokio::sync::Mutex<Option<ChildStdin>>>>);
+struct RunningRef {
+    killer: Killer,
+    stdin: Option<SharedInput>,
+    pty: Option<Arc<Pty>>,
+}
 
 /// Removes a command's entry when its request ends, however it ends.
 struct Registration<'a> {
@@ -131,16 +143,8 @@ fn check(req: &RequestCtx, params: &mut CommandExecParams) -> Result<Checked, Rp
             "command/exec tty or streaming requires a client-supplied processId",
         ));
     }
-    if params.tty {
-        // FIXME: PTY sessions.
-        return Err(RpcError::invalid_request(
-            "command/exec: `tty` is not supported by this server yet",
-        ));
-    }
-    if params.size.is_some() {
-        return Err(invalid_params(
-            "command/exec: `size` is only valid with `tty`",
-        ));
+    if params.size.is_some() && !params.tty {
+        return Err(invalid_params("command/exec size requires tty: true"));
     }
     let timeout = match params.timeout_ms {
         _ if params.disable_timeout => None,
@@ -183,7 +187,15 @@ fn check(req: &RequestCtx, params: &mut CommandExecParams) -> Result<Checked, Rp
         cwd,
         env: params.env.take().unwrap_or_default().into_iter().collect(),
         helper,
-        stdin: params.stream_stdin,
+        stdin: params.stream_stdin || params.tty,
+        tty: params.tty.then(|| {
+            params
+                .size
+                .map_or_else(TerminalSize::default, |size| TerminalSize {
+                    rows: size.rows,
+                    cols: size.cols,
+                })
+        }),
     };
     Ok(Checked { spec, timeout, cap })
 }
@@ -234,6 +246,7 @@ pub(crate) async fn command_exec(
             Running {
                 killer: process.killer(),
                 stdin,
+                pty: process.pty(),
             },
         );
     }
@@ -243,7 +256,7 @@ pub(crate) async fn command_exec(
         ended: false,
     };
 
-    let (stream_tx, forward) = if params.stream_stdout_stderr {
+    let (stream_tx, forward) = if params.stream_stdout_stderr || params.tty {
         let (tx, rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
         let forward = tokio::spawn(forward_output(rx, req.outbound.clone(), key.1.clone()));
         (Some(tx), Some(forward))
@@ -305,10 +318,11 @@ pub(crate) async fn command_exec_write(
         .map(|delta| BASE64.decode(delta))
         .transpose()
         .map_err(|err| invalid_params(format!("command/exec/write: `deltaBase64`: {err}")))?;
-    let (_, stdin) = req
+    let stdin = req
         .server
         .commands
-        .get(req.connection_id, &params.process_id)?;
+        .get(req.connection_id, &params.process_id)?
+        .stdin;
     let stdin = stdin.ok_or_else(|| {
         RpcError::invalid_request(format!(
             "command/exec for process id \"{}\" was not started with streamStdin",
@@ -341,24 +355,34 @@ pub(crate) fn command_exec_terminate(
     req: &RequestCtx,
     params: &CommandExecTerminateParams,
 ) -> Result<CommandExecTerminateResponse, RpcError> {
-    let (killer, _) = req
-        .server
+    req.server
         .commands
-        .get(req.connection_id, &params.process_id)?;
-    killer.kill();
+        .get(req.connection_id, &params.process_id)?
+        .killer
+        .kill();
     Ok(CommandExecTerminateResponse {})
 }
 
-/// Resizes a command's terminal: there are none yet.
+/// Resizes a command's terminal.
 pub(crate) fn command_exec_resize(
     req: &RequestCtx,
     params: &CommandExecResizeParams,
 ) -> Result<CommandExecResizeResponse, RpcError> {
-    req.server
+    let pty = req
+        .server
         .commands
-        .get(req.connection_id, &params.process_id)?;
-    Err(RpcError::invalid_request(format!(
-        "command/exec for process id \"{}\" has no terminal",
-        params.process_id
-    )))
+        .get(req.connection_id, &params.process_id)?
+        .pty
+        .ok_or_else(|| {
+            RpcError::invalid_request(format!(
+                "command/exec for process id \"{}\" has no terminal",
+                params.process_id
+            ))
+        })?;
+    pty.resize(TerminalSize {
+        rows: params.size.rows,
+        cols: params.size.cols,
+    })
+    .map_err(|err| RpcError::internal(format!("cannot resize the terminal: {err}")))?;
+    Ok(CommandExecResizeResponse {})
 }

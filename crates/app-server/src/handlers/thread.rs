@@ -65,11 +65,12 @@ macro_rules! settings_overrides {
 /// then a `configWarning` naming the thread's `config` keys that tern does not know.
 pub(crate) fn thread_start(
     req: &RequestCtx,
-    params: ThreadStartParams,
+    mut params: ThreadStartParams,
 ) -> Result<(ThreadStartResponse, After), RpcError> {
     let options = StartOptions {
         ephemeral: params.ephemeral.unwrap_or(false),
         originator: req.client_name.clone(),
+        dynamic_tools: params.dynamic_tools.take().unwrap_or_default(),
         settings: settings_overrides!(params),
     };
     let (thread, settings, unknown_keys) =

@@ -177,6 +177,87 @@ fn streamed_output_and_stdin_go_through_notifications_and_writes() {
     );
 }
 
+/// Reads a terminal's streamed output into `seen` until it holds `needle`.
+fn read_until(tern: &mut TernProcess, process_id: &str, seen: &mut String, needle: &str) {
+    while !seen.contains(needle) {
+        match tern.next_message(DEFAULT_TIMEOUT) {
+            Received::Notification { method, params } if method == "command/exec/outputDelta" => {
+                // Output another command printed after the one it waited for is skipped.
+                if params["processId"] == process_id {
+                    assert_eq!(params["stream"], "stdout");
+                    seen.push_str(&decode(&params));
+                }
+            }
+            Received::Result { result, .. } if result == json!({}) => {}
+            other => panic!("unexpected {other:?} after {seen:?}"),
+        }
+    }
+}
+
+/// An interactive shell in a terminal: what it prints (echo included) streams, writes are
+/// typed into it, a resize reaches it, and `exit` ends it.
+#[test]
+fn a_tty_command_is_an_interactive_shell_driven_by_write_resize_and_terminate() {
+    use base64::Engine as _;
+    let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let mut tern = server();
+    let exec_id = tern.request(
+        "command/exec",
+        json!({"command": ["sh"], "processId": "t1", "tty": true,
+               "size": {"rows": 10, "cols": 20}, "sandboxPolicy": full_access(),
+               "env": {"PS1": "$ "}}),
+    );
+    let mut seen = String::new();
+    // The prompt says the shell is up.
+    read_until(&mut tern, "t1", &mut seen, "$ ");
+    let write = tern.request(
+        "command/exec/write",
+        json!({"processId": "t1", "deltaBase64": b64("stty size; tty\n")}),
+    );
+    read_until(&mut tern, "t1", &mut seen, "10 20\r\n");
+    read_until(&mut tern, "t1", &mut seen, "/dev/pts/");
+    assert!(
+        seen.contains("stty size; tty\r\n"),
+        "the terminal echoes input: {seen:?}"
+    );
+    let resize = tern.request(
+        "command/exec/resize",
+        json!({"processId": "t1", "size": {"rows": 40, "cols": 100}}),
+    );
+    assert_eq!(tern.result(resize), json!({}));
+    tern.request(
+        "command/exec/write",
+        json!({"processId": "t1", "deltaBase64": b64("stty size\n")}),
+    );
+    read_until(&mut tern, "t1", &mut seen, "40 100\r\n");
+    tern.request(
+        "command/exec/write",
+        json!({"processId": "t1", "deltaBase64": b64("exit 5\n")}),
+    );
+    assert_eq!(
+        tern.result(exec_id),
+        json!({"exitCode": 5, "stdout": "", "stderr": ""})
+    );
+    let _ = write;
+
+    // A shell that does not exit on its own is ended by terminate.
+    let exec_id = tern.request(
+        "command/exec",
+        json!({"command": ["sh"], "processId": "t2", "tty": true, "sandboxPolicy": full_access(),
+               "env": {"PS1": "$ "}}),
+    );
+    let mut seen = String::new();
+    read_until(&mut tern, "t2", &mut seen, "$ ");
+    let terminate = tern.request("command/exec/terminate", json!({"processId": "t2"}));
+    assert_eq!(tern.result(terminate), json!({}));
+    assert_ne!(tern.result(exec_id)["exitCode"], 0);
+    let size_without_tty = tern.request(
+        "command/exec",
+        json!({"command": ["true"], "size": {"rows": 1, "cols": 1}}),
+    );
+    assert_eq!(tern.error(size_without_tty)["code"], -32602);
+}
+
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .is_ok_and(|stat| stat.split(' ').nth(2).is_none_or(|state| state != "Z"))

@@ -8,6 +8,7 @@ mod handshake;
 mod interop;
 mod lifecycle;
 mod threads;
+mod tools;
 mod turns;
 
 use tern_test_support::{Builder, TernProcess};

@@ -47,6 +47,7 @@ fn collect_turn(tern: &mut TernProcess, request_id: i64) -> (Vec<String>, Vec<Re
             Received::Error { error, .. } => panic!("unexpected error {error}"),
             Received::Result { .. } => ("other result".to_owned(), false),
             Received::Notification { method, .. } => (method.clone(), method == "turn/completed"),
+            Received::Request { method, .. } => panic!("unexpected request {method}"),
         };
         names.push(name);
         messages.push(message);

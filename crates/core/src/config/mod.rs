@@ -65,6 +65,11 @@ pub struct Config {
     /// `[features]`: feature flags by name, as set by the user. Only names in [`KNOWN_FEATURES`]
     /// are kept.
     pub features: BTreeMap<String, bool>,
+    /// `include_apply_patch_tool`: offer `apply_patch` as a tool of its own.
+    pub include_apply_patch_tool: bool,
+    /// `web_search`: whether the provider's hosted web search is offered (Responses API
+    /// providers only).
+    pub web_search: WebSearchMode,
     /// The merged layers this was decoded from, for a thread to put its own overrides on.
     layers: std::sync::Arc<toml::Table>,
 }
@@ -82,9 +87,20 @@ impl Default for Config {
             approval_policy: AskForApproval::OnRequest,
             sandbox_mode: SandboxMode::ReadOnly,
             features: BTreeMap::new(),
+            include_apply_patch_tool: false,
+            web_search: WebSearchMode::Cached,
             layers: std::sync::Arc::default(),
         }
     }
+}
+
+/// `web_search` in config.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebSearchMode {
+    Disabled,
+    Cached,
+    Live,
 }
 
 /// Context window assumed for models whose window is not configured.
@@ -153,6 +169,8 @@ struct ConfigToml {
     sandbox_mode: Option<SandboxMode>,
     #[serde(default)]
     features: BTreeMap<String, bool>,
+    include_apply_patch_tool: Option<bool>,
+    web_search: Option<WebSearchMode>,
 }
 
 /// Loads `home/config.toml` (if it exists) under `overrides`.
@@ -248,6 +266,8 @@ fn build_config(
         approval_policy: toml.approval_policy.unwrap_or(defaults.approval_policy),
         sandbox_mode: toml.sandbox_mode.unwrap_or(defaults.sandbox_mode),
         features,
+        include_apply_patch_tool: toml.include_apply_patch_tool.unwrap_or(false),
+        web_search: toml.web_search.unwrap_or(defaults.web_search),
         layers,
     })
 }

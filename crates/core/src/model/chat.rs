@@ -48,10 +48,13 @@ pub(super) fn request_body(request: &ModelRequest) -> Value {
             ResponseItem::FunctionCallOutput { call_id, output } => messages.push(json!({
                 "role": "tool",
                 "tool_call_id": call_id,
-                "content": output,
+                "content": output.text(),
             })),
-            // Reasoning is the provider's own; chat servers do not take it back.
-            ResponseItem::Reasoning { .. } | ResponseItem::Other => {}
+            // Reasoning and hosted searches are the provider's own; chat servers do not take
+            // them back.
+            ResponseItem::Reasoning { .. }
+            | ResponseItem::WebSearchCall { .. }
+            | ResponseItem::Other => {}
         }
     }
     let tools: Vec<Value> = request

@@ -35,7 +35,19 @@ pub enum ResponseItem {
         arguments: String,
     },
     /// A tool call's result.
-    FunctionCallOutput { call_id: String, output: String },
+    FunctionCallOutput {
+        call_id: String,
+        output: FunctionOutput,
+    },
+    /// A search the provider ran with its hosted web search tool.
+    WebSearchCall {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<serde_json::Value>,
+    },
     /// Anything else a provider or a rollout may hold (kept so history round-trips).
     #[serde(other)]
     Other,
@@ -75,6 +87,45 @@ impl ResponseItem {
                 })
                 .collect(),
         )
+    }
+}
+
+/// A tool's result: text, or content parts (text and images).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FunctionOutput {
+    Text(String),
+    Parts(Vec<ContentItem>),
+}
+
+impl FunctionOutput {
+    /// The text of the output (parts' texts joined; images named).
+    pub fn text(&self) -> String {
+        match self {
+            Self::Text(text) => text.clone(),
+            Self::Parts(parts) => parts
+                .iter()
+                .map(|part| match part {
+                    ContentItem::InputText { text } | ContentItem::OutputText { text } => {
+                        text.as_str()
+                    }
+                    ContentItem::InputImage { .. } => "[image]",
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+}
+
+impl From<String> for FunctionOutput {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<Vec<ContentItem>> for FunctionOutput {
+    fn from(parts: Vec<ContentItem>) -> Self {
+        Self::Parts(parts)
     }
 }
 

@@ -18,7 +18,7 @@ mod sse;
 use std::collections::VecDeque;
 use std::time::Duration;
 
-pub use item::{ContentItem, ReasoningText, ResponseItem};
+pub use item::{ContentItem, FunctionOutput, ReasoningText, ResponseItem};
 use tern_protocol::v2::{CodexErrorInfo, ReasoningSummary, TokenUsageBreakdown, TurnError};
 
 use crate::config::{ModelProvider, WireApi};

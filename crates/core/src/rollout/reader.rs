@@ -494,6 +494,13 @@ pub(crate) fn rollout_item(kind: &ThreadItemKind) -> RolloutItem {
             raw_content: content,
         },
         ThreadItemKind::ContextCompaction { id } => RolloutItem::ContextCompaction { id },
+        // FIXME(issue 4): tool items are rebuilt from their `function_call` lines for now;
+        // store them as the reference does once its layout for them is pinned.
+        ThreadItemKind::CommandExecution { .. }
+        | ThreadItemKind::FileChange { .. }
+        | ThreadItemKind::DynamicToolCall { .. }
+        | ThreadItemKind::WebSearch { .. }
+        | ThreadItemKind::ImageView { .. } => RolloutItem::Other,
     }
 }
 

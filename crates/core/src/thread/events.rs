@@ -1,7 +1,10 @@
 //! What threads report while they run. Every event names its thread; the app-server routes
 //! them to the connections subscribed to that thread and turns them into notifications.
 
-use tern_protocol::v2::{ThreadItem, ThreadStatus, ThreadTokenUsage, Turn, TurnError};
+use tern_protocol::ServerRequest;
+use tern_protocol::v2::{
+    ThreadItem, ThreadStatus, ThreadTokenUsage, Turn, TurnError, TurnPlanStep,
+};
 
 /// An event of one thread.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,4 +59,32 @@ pub enum ThreadEventKind {
         will_retry: bool,
     },
     TurnCompleted(Turn),
+    /// More output of a running command item.
+    CommandOutputDelta {
+        turn_id: String,
+        item_id: String,
+        delta: String,
+    },
+    /// The agent's plan changed.
+    PlanUpdated {
+        turn_id: String,
+        explanation: Option<String>,
+        plan: Vec<TurnPlanStep>,
+    },
+    /// The turn's aggregated diff changed.
+    DiffUpdated {
+        turn_id: String,
+        diff: String,
+    },
+    /// A question for the client; answer it with [`super::ThreadManager::answer`] and `key`.
+    ServerRequest {
+        key: u64,
+        request: ServerRequest,
+    },
+    /// The request `key` needs no answer any more; `announce` when clients are told
+    /// (`serverRequest/resolved`).
+    ServerRequestResolved {
+        key: u64,
+        announce: bool,
+    },
 }

@@ -49,7 +49,7 @@ fn local_image(path: &str) -> ContentItem {
     }
 }
 
-fn base64(bytes: &[u8]) -> String {
+pub(super) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -85,13 +85,38 @@ pub(super) fn started_kind(item: &ResponseItem) -> Option<ThreadItemKind> {
             summary: Vec::new(),
             content: Vec::new(),
         }),
+        ResponseItem::WebSearchCall { .. } => web_search_kind(item),
         _ => None,
     }
+}
+
+/// The `webSearch` item of a hosted search: its query and what it did.
+fn web_search_kind(item: &ResponseItem) -> Option<ThreadItemKind> {
+    let ResponseItem::WebSearchCall { id, action, .. } = item else {
+        return None;
+    };
+    let action: Option<tern_protocol::v2::WebSearchAction> = action
+        .as_ref()
+        .and_then(|action| serde_json::from_value(action.clone()).ok());
+    let query = match &action {
+        Some(tern_protocol::v2::WebSearchAction::Search { query, queries }) => query
+            .clone()
+            .or_else(|| queries.as_ref().map(|queries| queries.join(", ")))
+            .unwrap_or_default(),
+        Some(tern_protocol::v2::WebSearchAction::OpenPage { url: Some(url) }) => url.clone(),
+        _ => String::new(),
+    };
+    Some(ThreadItemKind::WebSearch {
+        id: id.clone().unwrap_or_default(),
+        query,
+        action,
+    })
 }
 
 /// The item a completed output item becomes, when it is one clients see.
 pub(super) fn completed_kind(item: &ResponseItem) -> Option<ThreadItemKind> {
     match item {
+        ResponseItem::WebSearchCall { .. } => web_search_kind(item),
         ResponseItem::Message { id, role, .. } if role == "assistant" => {
             Some(ThreadItemKind::AgentMessage {
                 id: id.clone().unwrap_or_default(),
@@ -123,7 +148,12 @@ pub(super) fn kind_id(kind: &ThreadItemKind) -> &str {
         ThreadItemKind::UserMessage { id, .. }
         | ThreadItemKind::AgentMessage { id, .. }
         | ThreadItemKind::Reasoning { id, .. }
-        | ThreadItemKind::ContextCompaction { id } => id,
+        | ThreadItemKind::ContextCompaction { id }
+        | ThreadItemKind::CommandExecution { id, .. }
+        | ThreadItemKind::FileChange { id, .. }
+        | ThreadItemKind::DynamicToolCall { id, .. }
+        | ThreadItemKind::WebSearch { id, .. }
+        | ThreadItemKind::ImageView { id, .. } => id,
     }
 }
 

@@ -11,7 +11,9 @@
 mod compact;
 mod events;
 mod items;
+mod requests;
 mod state;
+mod tool_calls;
 mod turn;
 
 use std::collections::HashMap;
@@ -24,6 +26,7 @@ use tern_protocol::v2::{
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 pub use events::{ThreadEvent, ThreadEventKind};
+pub use requests::{ClientAnswer, ClientError};
 use state::ThreadState;
 pub(crate) use state::parse_iso8601_secs;
 pub use state::{SettingsOverrides, ThreadSettings, Turns};
@@ -42,6 +45,8 @@ pub struct StartOptions {
     pub ephemeral: bool,
     /// The starting client's `clientInfo.name`.
     pub originator: String,
+    /// Tools of the client's the model may call (kept while the thread is loaded).
+    pub dynamic_tools: Vec<tern_protocol::v2::DynamicToolSpec>,
 }
 
 /// One `turn/start`.
@@ -155,6 +160,8 @@ pub struct ThreadManager {
     index: Arc<crate::index::ThreadIndex>,
     /// Whether the index build was started.
     indexing: std::sync::atomic::AtomicBool,
+    /// Server requests waiting for the client's answer.
+    requests: requests::PendingRequests,
 }
 
 impl std::fmt::Debug for ThreadManager {
@@ -177,6 +184,7 @@ impl ThreadManager {
             http: OnceLock::new(),
             events,
             threads: StdMutex::new(HashMap::new()),
+            requests: requests::PendingRequests::default(),
         }
     }
 
@@ -283,6 +291,8 @@ impl ThreadManager {
             options.ephemeral,
             options.originator,
         );
+        let mut state = state;
+        state.tools = Arc::new(tool_calls::ThreadTools::with_dynamic(options.dynamic_tools));
         let thread = state.wire();
         let handle = Arc::new(ThreadHandle {
             id: id.clone(),

@@ -222,6 +222,8 @@ pub(crate) struct ThreadState {
     pub(crate) active: Option<ActiveTurn>,
     /// Archived while a request held the handle: treat as not loaded.
     pub(crate) unloaded: bool,
+    /// Terminal sessions, dynamic tools and standing approvals.
+    pub(crate) tools: std::sync::Arc<super::tool_calls::ThreadTools>,
 }
 
 impl ThreadState {
@@ -258,6 +260,7 @@ impl ThreadState {
             told: None,
             active: None,
             unloaded: false,
+            tools: std::sync::Arc::default(),
         }
     }
 
@@ -463,12 +466,16 @@ impl ThreadState {
                 self.persist("response_item", item);
             }
             for item in &turn.items {
+                let stored = crate::rollout::rollout_item(&item.kind);
+                if stored == crate::rollout::RolloutItem::Other {
+                    continue;
+                }
                 self.persist(
                     "event_msg",
                     &EventMsg::ItemCompleted {
                         thread_id: Some(self.id.clone()),
                         turn_id: turn.id.clone(),
-                        item: crate::rollout::rollout_item(&item.kind),
+                        item: stored,
                         started_at_ms: item.started_at_ms,
                         completed_at_ms: item.completed_at_ms,
                     },
@@ -581,6 +588,7 @@ impl ThreadState {
             told: Some(told),
             active: None,
             unloaded: false,
+            tools: std::sync::Arc::default(),
         }
     }
 }

@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 
 use super::items::{completed_kind, kebab_sandbox, kind_id, started_kind, user_response_item};
 use super::state::{ActiveTurn, ToldContext};
+use super::tool_calls::{ToolEnd, ToolOutput};
 use super::{AfterResponse, ThreadEventKind, ThreadHandle, ThreadManager, TurnRequest};
 use crate::CoreError;
 use crate::model::{ModelClient, ModelError, ModelRequest, ResponseEvent, ResponseItem, backoff};
@@ -30,11 +31,6 @@ use crate::time::{Utc, now_ms};
 /// Model requests one turn may make in a row before it is stopped (a model that keeps calling
 /// tools would otherwise spend tokens until interrupted).
 const MAX_FOLLOW_UPS: u32 = 100;
-
-/// What the client is told when the model calls a tool tern does not have.
-fn unsupported_tool_output(name: &str) -> String {
-    format!("tool `{name}` is not available in this session; continue without it")
-}
 
 /// Starts a turn on `handle`; see [`ThreadManager::start_turn`].
 pub(super) async fn start(
@@ -116,6 +112,8 @@ pub(super) async fn start(
         turn: turn.clone(),
         request,
         steered,
+        diff: std::sync::Mutex::default(),
+        unresolved: std::sync::Mutex::default(),
     };
     tokio::spawn(runner.run(gate, interrupt_rx));
     Ok((turn, after))
@@ -183,6 +181,10 @@ pub(super) struct TurnRunner {
     pub(super) request: TurnRequest,
     /// Input added while the turn runs.
     steered: Arc<std::sync::Mutex<super::state::SteerQueue>>,
+    /// The files the turn changed, as they were before it.
+    pub(super) diff: std::sync::Mutex<super::tool_calls::TurnDiff>,
+    /// Server requests an interrupt left unanswered; announced resolved after the turn ends.
+    pub(super) unresolved: std::sync::Mutex<Vec<(u64, bool)>>,
 }
 
 impl TurnRunner {
@@ -462,20 +464,65 @@ impl TurnRunner {
         (request, provider)
     }
 
-    /// Answers a call to a tool this session does not have, so the model can go on.
-    async fn answer_unsupported_call(&self, call: ResponseItem) {
-        let ResponseItem::FunctionCall { call_id, name, .. } = &call else {
-            return;
+    /// Runs a tool call and records it with its output; the step to end the response with
+    /// when the turn was interrupted or cancelled meanwhile.
+    async fn run_call(
+        &self,
+        call: ResponseItem,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> Option<Step> {
+        let ResponseItem::FunctionCall {
+            call_id,
+            name,
+            arguments,
+            ..
+        } = &call
+        else {
+            return None;
         };
-        let output = ResponseItem::FunctionCallOutput {
-            call_id: call_id.clone(),
-            output: unsupported_tool_output(name),
+        let (call_id, name, arguments) = (call_id.clone(), name.clone(), arguments.clone());
+        {
+            let mut state = self.handle.state.lock().await;
+            state.persist("response_item", &call);
+            state.history.push(call);
+        }
+        let started = std::time::Instant::now();
+        let end = self.call_tool(&call_id, &name, &arguments, interrupt).await;
+        let aborted = || {
+            format!(
+                "Wall time: {:.1} seconds\naborted by user",
+                started.elapsed().as_secs_f64()
+            )
+        };
+        let (output, extra, step) = match end {
+            ToolEnd::Output(output, extra) => (output, extra, None),
+            ToolEnd::Interrupted(gate) => (
+                ToolOutput::Text(aborted()),
+                Vec::new(),
+                Some(Step::Interrupted(gate)),
+            ),
+            ToolEnd::Cancelled => (
+                ToolOutput::Text(aborted()),
+                Vec::new(),
+                Some(Step::Interrupted(closed_gate())),
+            ),
+        };
+        let output = match output {
+            ToolOutput::Text(text) => ResponseItem::FunctionCallOutput {
+                call_id,
+                output: text.into(),
+            },
+            ToolOutput::Parts(parts) => ResponseItem::FunctionCallOutput {
+                call_id,
+                output: parts.into(),
+            },
         };
         let mut state = self.handle.state.lock().await;
-        for item in [call, output] {
+        for item in std::iter::once(output).chain(extra) {
             state.persist("response_item", &item);
             state.history.push(item);
         }
+        step
     }
 
     /// Sends a model request and returns its open stream, or how that ended: failed, or
@@ -517,7 +564,8 @@ impl TurnRunner {
 
     /// One model request and its streamed response.
     async fn sample(&self, interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>) -> Step {
-        let (request, provider) = self.build_request().await;
+        let (mut request, provider) = self.build_request().await;
+        request.tools = self.tool_specs().await;
         let mut stream = match self.open_stream(&request, provider, interrupt).await {
             Ok(stream) => stream,
             Err(step) => return step,
@@ -539,10 +587,14 @@ impl TurnRunner {
                     if let Some(usage) = usage {
                         self.record_usage(usage).await;
                     }
+                    // As the reference: the turn's diff again after every response.
+                    self.emit_diff().await;
                 }
                 ResponseEvent::OutputItemDone(call @ ResponseItem::FunctionCall { .. }) => {
                     follow_up = true;
-                    self.answer_unsupported_call(call).await;
+                    if let Some(step) = self.run_call(call, interrupt).await {
+                        return step;
+                    }
                 }
                 other => self.stream_event(other, &mut open).await,
             }
@@ -774,6 +826,19 @@ impl TurnRunner {
         }
         self.emit(ThreadEventKind::TurnCompleted(self.turn.clone()))
             .await;
+        if status == TurnStatus::Interrupted {
+            // An interrupt stops what the thread was running.
+            state.tools.sessions.kill_all();
+        }
+        let unresolved = self
+            .unresolved
+            .lock()
+            .map(|mut keys| std::mem::take(&mut *keys))
+            .unwrap_or_default();
+        for (key, announce) in unresolved {
+            self.emit(ThreadEventKind::ServerRequestResolved { key, announce })
+                .await;
+        }
         state.active = None;
     }
 }
@@ -859,7 +924,10 @@ pub(super) fn persist_item(
     turn_id: &str,
     item: &ThreadItem,
 ) {
-    state.persist("event_msg", &item_completed(thread_id, turn_id, item));
+    let stored = rollout_item(&item.kind);
+    if stored != crate::rollout::RolloutItem::Other {
+        state.persist("event_msg", &item_completed(thread_id, turn_id, item));
+    }
     if let Some(legacy) = crate::rollout::legacy_event(&item.kind) {
         state.persist("event_msg", &legacy);
     }

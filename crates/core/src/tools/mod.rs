@@ -1,4 +1,10 @@
-//! Tools the model can call. Today: `apply_patch`'s parser and applier; the tool plumbing
-//! (offering tools, dispatching calls, approvals) comes with the tools issue.
+//! Tools the model can call: what is offered ([`specs`]), the shell command analysis
+//! ([`shell`]), `apply_patch`, terminal sessions ([`sessions`]) and how results are worded for
+//! the model ([`output`]). Running them within a turn (approvals, items) is the turn's work,
+//! in `thread::tool_calls`.
 
 pub mod apply_patch;
+pub mod output;
+pub mod sessions;
+pub mod shell;
+pub mod specs;

@@ -8,7 +8,8 @@
 //! (`InitializeParams.json`, with the definitions it references embedded) and a bundle,
 //! `codex_app_server_protocol.schemas.json`, with every definition, named like the reference's so
 //! code generators pointed at it keep working. TypeScript: one `.ts` file per type from ts-rs,
-//! plus the method unions (`ClientRequest`, `ServerNotification`, `ClientNotification`) and an
+//! plus the method unions (`ClientRequest`, `ServerNotification`, `ServerRequest`,
+//! `ClientNotification`) and an
 //! `index.ts`.
 //!
 //! Output is deterministic (sorted keys, sorted files), so the vendored copies under
@@ -47,6 +48,7 @@ pub enum ExportError {
 /// What the export walks: one call per method of the tables.
 pub(crate) trait MethodVisitor {
     fn client_request<M: Method>(&mut self, docs: &str);
+    fn server_request<M: crate::methods::ServerMethod>(&mut self, docs: &str);
     fn server_notification<P: JsonSchema + TS + 'static>(
         &mut self,
         method: &str,

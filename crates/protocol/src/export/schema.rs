@@ -12,7 +12,8 @@ use super::{ExportError, MethodVisitor, create_dir, is_included, write_file};
 use crate::experimental::{EXPERIMENTAL_FIELDS, ExperimentalField};
 use crate::jsonrpc::RequestId;
 use crate::methods::{
-    ClientNotification, Method, Stability, visit_client_requests, visit_server_notifications,
+    ClientNotification, Method, ServerMethod, Stability, visit_client_requests,
+    visit_server_notifications, visit_server_requests,
 };
 
 /// File name of the JSON Schema bundle.
@@ -26,6 +27,7 @@ struct SchemaCollector {
     experimental: bool,
     client_requests: Vec<Value>,
     server_notifications: Vec<Value>,
+    server_requests: Vec<Value>,
     /// Types that get a file of their own: every params, response and notification type.
     roots: BTreeSet<String>,
 }
@@ -37,6 +39,7 @@ impl SchemaCollector {
             experimental,
             client_requests: Vec::new(),
             server_notifications: Vec::new(),
+            server_requests: Vec::new(),
             roots: BTreeSet::new(),
         }
     }
@@ -105,6 +108,14 @@ impl MethodVisitor for SchemaCollector {
             .push(method_variant(&title, M::NAME, docs, params, true));
     }
 
+    fn server_request<M: ServerMethod>(&mut self, docs: &str) {
+        let params = self.reference::<M::Params>();
+        self.reference::<M::Response>();
+        let title = variant_title(M::NAME, "Request");
+        self.server_requests
+            .push(method_variant(&title, M::NAME, docs, params, true));
+    }
+
     fn server_notification<P: JsonSchema + TS + 'static>(
         &mut self,
         method: &str,
@@ -131,12 +142,14 @@ fn build_schema(experimental: bool) -> (BTreeMap<String, Value>, BTreeSet<String
     let mut collector = SchemaCollector::new(experimental);
     visit_client_requests(&mut collector);
     visit_server_notifications(&mut collector);
+    visit_server_requests(&mut collector);
     collector.reference::<RequestId>();
 
     let SchemaCollector {
         mut generator,
         client_requests,
         server_notifications,
+        server_requests,
         mut roots,
         ..
     } = collector;
@@ -152,6 +165,11 @@ fn build_schema(experimental: bool) -> (BTreeMap<String, Value>, BTreeSet<String
             "ServerNotification",
             "Notification from the server to the client.",
             server_notifications,
+        ),
+        (
+            "ServerRequest",
+            "Request from the server to the client.",
+            server_requests,
         ),
         (
             "ClientNotification",

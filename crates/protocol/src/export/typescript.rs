@@ -12,7 +12,8 @@ use super::{ExportError, MethodVisitor, create_dir, is_included, write_file};
 use crate::experimental::EXPERIMENTAL_FIELDS;
 use crate::jsonrpc::RequestId;
 use crate::methods::{
-    ClientNotification, Method, Stability, visit_client_requests, visit_server_notifications,
+    ClientNotification, Method, ServerMethod, Stability, visit_client_requests,
+    visit_server_notifications, visit_server_requests,
 };
 
 const TS_HEADER: &str = "// GENERATED CODE! DO NOT MODIFY BY HAND!\n";
@@ -23,6 +24,7 @@ struct TsCollector {
     experimental: bool,
     client_requests: Vec<(String, String)>,
     server_notifications: Vec<(String, String)>,
+    server_requests: Vec<(String, String)>,
     /// Files written, relative to the output directory: what `index.ts` re-exports.
     files: BTreeSet<PathBuf>,
     error: Option<ts_rs::ExportError>,
@@ -62,6 +64,12 @@ impl MethodVisitor for TsCollector {
         self.client_requests.push((M::NAME.to_owned(), params));
     }
 
+    fn server_request<M: ServerMethod>(&mut self, _docs: &str) {
+        let params = self.export::<M::Params>();
+        self.export::<M::Response>();
+        self.server_requests.push((M::NAME.to_owned(), params));
+    }
+
     fn server_notification<P: JsonSchema + TS + 'static>(
         &mut self,
         method: &str,
@@ -87,11 +95,13 @@ pub fn generate_ts(out_dir: &Path, experimental: bool) -> Result<(), ExportError
         experimental,
         client_requests: Vec::new(),
         server_notifications: Vec::new(),
+        server_requests: Vec::new(),
         files: BTreeSet::new(),
         error: None,
     };
     visit_client_requests(&mut collector);
     visit_server_notifications(&mut collector);
+    visit_server_requests(&mut collector);
     let request_id = collector.export::<RequestId>();
     if let Some(err) = collector.error {
         return Err(err.into());
@@ -115,6 +125,15 @@ pub fn generate_ts(out_dir: &Path, experimental: bool) -> Result<(), ExportError
         None,
     );
     write_file(&out_dir.join("ServerNotification.ts"), &server_notification)?;
+    let server_request = method_union(
+        "ServerRequest",
+        collector
+            .server_requests
+            .iter()
+            .map(|(method, params)| (method.as_str(), Some(params.as_str()))),
+        Some(&request_id),
+    );
+    write_file(&out_dir.join("ServerRequest.ts"), &server_request)?;
     let client_notification = method_union(
         "ClientNotification",
         ClientNotification::METHODS
@@ -137,7 +156,15 @@ pub fn generate_ts(out_dir: &Path, experimental: bool) -> Result<(), ExportError
         .iter()
         .filter_map(|path| Some(path.to_str()?.strip_suffix(".ts")?.to_owned()))
         .collect();
-    names.extend(["ClientRequest", "ServerNotification", "ClientNotification"].map(String::from));
+    names.extend(
+        [
+            "ClientRequest",
+            "ServerNotification",
+            "ServerRequest",
+            "ClientNotification",
+        ]
+        .map(String::from),
+    );
     write_index(out_dir, names)
 }
 

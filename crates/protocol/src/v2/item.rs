@@ -29,7 +29,12 @@ impl ThreadItem {
             ThreadItemKind::UserMessage { id, .. }
             | ThreadItemKind::AgentMessage { id, .. }
             | ThreadItemKind::Reasoning { id, .. }
-            | ThreadItemKind::ContextCompaction { id } => id,
+            | ThreadItemKind::ContextCompaction { id }
+            | ThreadItemKind::CommandExecution { id, .. }
+            | ThreadItemKind::FileChange { id, .. }
+            | ThreadItemKind::DynamicToolCall { id, .. }
+            | ThreadItemKind::WebSearch { id, .. }
+            | ThreadItemKind::ImageView { id, .. } => id,
         }
     }
 }
@@ -66,6 +71,203 @@ pub enum ThreadItemKind {
     },
     /// The conversation so far was summarized to free context.
     ContextCompaction { id: String },
+    /// A shell command the agent ran (or asked to run).
+    #[serde(rename_all = "camelCase")]
+    CommandExecution {
+        /// The model's call id.
+        id: String,
+        /// The command line as the shell runs it.
+        command: String,
+        cwd: String,
+        /// The terminal session's id, while it is kept for later input.
+        #[serde(default)]
+        process_id: Option<String>,
+        #[serde(default)]
+        source: CommandExecutionSource,
+        status: CommandExecutionStatus,
+        /// What the command does, parsed best-effort for display.
+        command_actions: Vec<CommandAction>,
+        /// Output of stdout and stderr together; `None` when there was none.
+        #[serde(default)]
+        aggregated_output: Option<String>,
+        #[serde(default)]
+        exit_code: Option<i32>,
+        #[serde(default)]
+        duration_ms: Option<i64>,
+    },
+    /// Files the agent changed (or asked to change) with a patch.
+    FileChange {
+        /// The model's call id.
+        id: String,
+        changes: Vec<FileUpdateChange>,
+        status: PatchApplyStatus,
+    },
+    /// A call of a tool the client declared on `thread/start` (`dynamicTools`).
+    #[serde(rename_all = "camelCase")]
+    DynamicToolCall {
+        /// The model's call id.
+        id: String,
+        #[serde(default)]
+        namespace: Option<String>,
+        tool: String,
+        #[ts(type = "unknown")]
+        arguments: serde_json::Value,
+        status: DynamicToolCallStatus,
+        #[serde(default)]
+        content_items: Option<Vec<DynamicToolCallOutputContentItem>>,
+        #[serde(default)]
+        success: Option<bool>,
+        #[serde(default)]
+        duration_ms: Option<i64>,
+    },
+    /// A web search the provider ran.
+    WebSearch {
+        id: String,
+        query: String,
+        #[serde(default)]
+        action: Option<WebSearchAction>,
+    },
+    /// A local image the agent looked at.
+    ImageView { id: String, path: String },
+}
+
+/// Where a command execution came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CommandExecutionSource {
+    /// The model's shell tool.
+    #[default]
+    Agent,
+    /// `thread/shellCommand`.
+    UserShell,
+    /// A command whose terminal session outlived its first call.
+    UnifiedExecStartup,
+    /// Input written to a running terminal session.
+    UnifiedExecInteraction,
+}
+
+/// Where a command execution stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CommandExecutionStatus {
+    InProgress,
+    Completed,
+    Failed,
+    Declined,
+}
+
+/// Where a file change stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum PatchApplyStatus {
+    InProgress,
+    Completed,
+    Failed,
+    Declined,
+}
+
+/// Where a dynamic tool call stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum DynamicToolCallStatus {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+/// What one simple command of a command line does, for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum CommandAction {
+    /// Reads a file.
+    Read {
+        command: String,
+        name: String,
+        path: String,
+    },
+    /// Lists files.
+    ListFiles {
+        command: String,
+        #[serde(default)]
+        path: Option<String>,
+    },
+    /// Searches file contents or names.
+    Search {
+        command: String,
+        #[serde(default)]
+        query: Option<String>,
+        #[serde(default)]
+        path: Option<String>,
+    },
+    /// Anything else.
+    Unknown { command: String },
+}
+
+/// One file of a file change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct FileUpdateChange {
+    pub path: String,
+    pub kind: PatchChangeKind,
+    /// The unified diff of the change (for an added file, its content).
+    pub diff: String,
+}
+
+/// How a file changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum PatchChangeKind {
+    Add,
+    Delete,
+    Update {
+        /// Where the file moves, if it does.
+        #[serde(default)]
+        move_path: Option<String>,
+    },
+}
+
+/// A piece of a dynamic tool's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum DynamicToolCallOutputContentItem {
+    #[serde(rename_all = "camelCase")]
+    InputText { text: String },
+    #[serde(rename_all = "camelCase")]
+    InputImage { image_url: String },
+    #[serde(rename_all = "camelCase")]
+    InputAudio { audio_url: String },
+}
+
+/// What a web search did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum WebSearchAction {
+    Search {
+        #[serde(default)]
+        query: Option<String>,
+        #[serde(default)]
+        queries: Option<Vec<String>>,
+    },
+    OpenPage {
+        #[serde(default)]
+        url: Option<String>,
+    },
+    FindInPage {
+        #[serde(default)]
+        url: Option<String>,
+        #[serde(default)]
+        pattern: Option<String>,
+    },
+    Other,
+}
+
+/// `item/commandExecution/outputDelta`: more output of a running command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandExecutionOutputDeltaNotification {
+    pub thread_id: String,
+    pub turn_id: String,
+    pub item_id: String,
+    pub delta: String,
 }
 
 /// Where an agent message stands in the turn.
@@ -198,3 +400,4 @@ impl ExperimentalApi for AgentMessageDeltaNotification {}
 impl ExperimentalApi for ReasoningSummaryPartAddedNotification {}
 impl ExperimentalApi for ReasoningSummaryTextDeltaNotification {}
 impl ExperimentalApi for ReasoningTextDeltaNotification {}
+impl ExperimentalApi for CommandExecutionOutputDeltaNotification {}

@@ -1,5 +1,6 @@
 //! Protocol v2 wire types, one module per resource (mirrored by the app-server handlers).
 
+mod approval;
 mod command;
 mod config;
 mod diagnostics;
@@ -12,6 +13,15 @@ mod thread;
 mod turn;
 mod usage;
 
+pub use approval::{
+    CommandExecutionApprovalDecision, CommandExecutionApprovalKind,
+    CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
+    DynamicToolCallParams, DynamicToolCallResponse, DynamicToolNamespaceTool, DynamicToolSpec,
+    FileChangeApprovalDecision, FileChangeRequestApprovalParams, FileChangeRequestApprovalResponse,
+    ServerRequestResolvedNotification, ToolRequestUserInputAnswer, ToolRequestUserInputOption,
+    ToolRequestUserInputParams, ToolRequestUserInputQuestion, ToolRequestUserInputResponse,
+    TurnDiffUpdatedNotification, TurnPlanStep, TurnPlanStepStatus, TurnPlanUpdatedNotification,
+};
 pub use command::{
     CommandExecOutputDeltaNotification, CommandExecOutputStream, CommandExecParams,
     CommandExecResizeParams, CommandExecResizeResponse, CommandExecResponse,
@@ -25,10 +35,13 @@ pub use diagnostics::{
 };
 pub use initialize::{ClientInfo, InitializeCapabilities, InitializeParams, InitializeResponse};
 pub use item::{
-    AgentMessageDeltaNotification, ByteRange, ImageDetail, ItemCompletedNotification,
-    ItemStartedNotification, MessagePhase, ReasoningSummaryPartAddedNotification,
-    ReasoningSummaryTextDeltaNotification, ReasoningTextDeltaNotification, TextElement, ThreadItem,
-    ThreadItemKind, UserInput,
+    AgentMessageDeltaNotification, ByteRange, CommandAction,
+    CommandExecutionOutputDeltaNotification, CommandExecutionSource, CommandExecutionStatus,
+    DynamicToolCallOutputContentItem, DynamicToolCallStatus, FileUpdateChange, ImageDetail,
+    ItemCompletedNotification, ItemStartedNotification, MessagePhase, PatchApplyStatus,
+    PatchChangeKind, ReasoningSummaryPartAddedNotification, ReasoningSummaryTextDeltaNotification,
+    ReasoningTextDeltaNotification, TextElement, ThreadItem, ThreadItemKind, UserInput,
+    WebSearchAction,
 };
 pub use mock::{MockExperimentalMethodParams, MockExperimentalMethodResponse};
 pub use path::{AbsolutePathBuf, RelativePathError};
@@ -42,11 +55,12 @@ pub use thread::{
     ThreadListCwdFilter, ThreadListParams, ThreadListResponse, ThreadLoadedListParams,
     ThreadLoadedListResponse, ThreadNameUpdatedNotification, ThreadReadParams, ThreadReadResponse,
     ThreadResumeParams, ThreadResumeResponse, ThreadRevertParams, ThreadRevertResponse,
-    ThreadRevertedNotification, ThreadSetNameParams, ThreadSetNameResponse, ThreadSortKey,
-    ThreadSourceKind, ThreadStartParams, ThreadStartResponse, ThreadStartedNotification,
-    ThreadStatus, ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification,
-    ThreadUnarchiveParams, ThreadUnarchiveResponse, ThreadUnarchivedNotification,
-    ThreadUnsubscribeParams, ThreadUnsubscribeResponse, ThreadUnsubscribeStatus,
+    ThreadRevertedNotification, ThreadSetNameParams, ThreadSetNameResponse,
+    ThreadShellCommandParams, ThreadShellCommandResponse, ThreadSortKey, ThreadSourceKind,
+    ThreadStartParams, ThreadStartResponse, ThreadStartedNotification, ThreadStatus,
+    ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification, ThreadUnarchiveParams,
+    ThreadUnarchiveResponse, ThreadUnarchivedNotification, ThreadUnsubscribeParams,
+    ThreadUnsubscribeResponse, ThreadUnsubscribeStatus,
 };
 pub use turn::{
     CodexErrorInfo, ErrorNotification, Turn, TurnCompletedNotification, TurnError,

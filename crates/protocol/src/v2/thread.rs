@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{
-    AbsolutePathBuf, ApprovalsReviewer, AskForApproval, SandboxMode, SandboxPolicy,
-    ThreadTokenUsage, Turn,
+    AbsolutePathBuf, ApprovalsReviewer, AskForApproval, DynamicToolSpec, SandboxMode,
+    SandboxPolicy, ThreadTokenUsage, Turn,
 };
 use crate::experimental::ExperimentalApi;
 
@@ -134,6 +134,9 @@ pub struct ThreadStartParams {
     /// Keep the thread in memory only.
     #[serde(default)]
     pub ephemeral: Option<bool>,
+    /// Tools of the client's the model may call (answered through `item/tool/call`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_tools: Option<Vec<DynamicToolSpec>>,
 }
 
 /// Result of `thread/start`.
@@ -210,7 +213,17 @@ pub struct ThreadTokenUsageUpdatedNotification {
     pub token_usage: ThreadTokenUsage,
 }
 
-impl ExperimentalApi for ThreadStartParams {}
+impl ExperimentalApi for ThreadStartParams {
+    fn experimental_reason(&self) -> Option<&'static str> {
+        self.dynamic_tools
+            .is_some()
+            .then_some("thread/start.dynamicTools")
+    }
+
+    fn strip_experimental(&mut self) {
+        self.dynamic_tools = None;
+    }
+}
 impl ExperimentalApi for ThreadStartResponse {}
 impl ExperimentalApi for ThreadReadParams {}
 impl ExperimentalApi for ThreadReadResponse {}
@@ -518,3 +531,23 @@ pub struct ThreadRevertedNotification {
 impl ExperimentalApi for ThreadRevertParams {}
 impl ExperimentalApi for ThreadRevertResponse {}
 impl ExperimentalApi for ThreadRevertedNotification {}
+
+/// Params of `thread/shellCommand`: run a command line for the user, outside the sandbox, as
+/// part of the thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadShellCommandParams {
+    pub thread_id: String,
+    /// A command line for the user's shell (pipes, redirections and quoting kept).
+    pub command: String,
+    /// Time limit in milliseconds; one hour when absent.
+    #[serde(default)]
+    pub timeout_ms: Option<i64>,
+}
+
+/// Result of `thread/shellCommand`: the command's item follows as notifications.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct ThreadShellCommandResponse {}
+
+impl ExperimentalApi for ThreadShellCommandParams {}
+impl ExperimentalApi for ThreadShellCommandResponse {}

@@ -57,6 +57,13 @@ pub fn apply(text: &str, cwd: &Path) -> Result<Vec<FileChange>, ApplyError> {
     Ok(plan.changes)
 }
 
+/// What `text` would change, relative paths resolved against `cwd`, without writing
+/// anything: for showing a patch before it is approved.
+pub fn preview(text: &str, cwd: &Path) -> Result<Vec<FileChange>, ApplyError> {
+    let parsed = parse(text)?;
+    Ok(plan(&parsed, cwd)?.changes)
+}
+
 /// The new state of every touched file, before anything is written.
 struct Plan {
     /// Path → new contents (`None`: delete).

@@ -1,0 +1,1200 @@
+//! The model's tool calls within a turn: what each tool does, the approvals it needs, and the
+//! items clients see.
+//!
+//! A call runs when the model's output item for it is done, before the rest of the response
+//! is read, and its output joins the history for the next model request. Approvals follow
+//! the thread's policy: `never` asks nothing (escalation is refused), `on-request` asks only
+//! when the model asks to leave the sandbox, `untrusted` asks for every command that is not
+//! known to only read, and for every patch. Decisions "for the session" last while the thread
+//! is loaded.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tern_protocol::v2::{
+    AskForApproval, CommandAction, CommandExecutionApprovalDecision, CommandExecutionApprovalKind,
+    CommandExecutionRequestApprovalParams, CommandExecutionSource, CommandExecutionStatus,
+    DynamicToolCallOutputContentItem, DynamicToolCallParams, DynamicToolCallStatus,
+    DynamicToolSpec, FileChangeApprovalDecision, FileChangeRequestApprovalParams, FileUpdateChange,
+    PatchApplyStatus, PatchChangeKind, SandboxPolicy, ThreadActiveFlag, ThreadItem, ThreadItemKind,
+    ThreadStatus, ToolRequestUserInputOption, ToolRequestUserInputParams,
+    ToolRequestUserInputQuestion, TurnPlanStep, TurnPlanStepStatus,
+};
+use tern_protocol::{ServerRequest, server};
+use tokio::sync::oneshot;
+
+use super::requests::{Asked, arguments};
+use super::turn::{TurnRunner, persist_item, push_item};
+use super::{ThreadEventKind, ThreadHandle, ThreadManager};
+use crate::exec::ExecSpec;
+use crate::model::{ContentItem, ResponseItem};
+use crate::pty::TerminalSize;
+use crate::sandbox::SandboxPlan;
+use crate::time::now_ms;
+use crate::tools::apply_patch::{self, ChangeKind};
+use crate::tools::output::{DEFAULT_MAX_OUTPUT_TOKENS, ExecReport, HeadTail};
+use crate::tools::sessions::{Session, Sessions};
+use crate::tools::{shell, specs};
+
+/// Shortest and longest waits of `exec_command` for output before it returns.
+const EXEC_YIELD: (u64, u64) = (250, 30_000);
+const EXEC_DEFAULT_YIELD: u64 = 10_000;
+/// Waits of `write_stdin`: a write returns after a short wait, a bare poll waits longer.
+const WRITE_YIELD: (u64, u64) = (250, 30_000);
+const POLL_YIELD: (u64, u64) = (5_000, 300_000);
+
+/// Tool state a thread keeps while loaded.
+#[derive(Debug, Default)]
+pub(crate) struct ThreadTools {
+    pub(crate) sessions: Sessions,
+    pub(crate) dynamic: Vec<DynamicToolSpec>,
+    approved: StdMutex<Approved>,
+}
+
+/// What the user allowed for the rest of the session.
+#[derive(Debug, Default)]
+struct Approved {
+    /// Command lines, with the directory they run in.
+    commands: HashSet<(String, PathBuf)>,
+    /// Command prefixes (`acceptWithExecpolicyAmendment`).
+    prefixes: Vec<Vec<String>>,
+    /// Files patches may change without asking.
+    files: HashSet<PathBuf>,
+}
+
+impl ThreadTools {
+    pub(crate) fn with_dynamic(dynamic: Vec<DynamicToolSpec>) -> Self {
+        Self {
+            dynamic,
+            ..Self::default()
+        }
+    }
+
+    fn command_approved(&self, line: &str, cwd: &Path) -> bool {
+        let Ok(approved) = self.approved.lock() else {
+            return false;
+        };
+        if approved
+            .commands
+            .contains(&(line.to_owned(), cwd.to_owned()))
+        {
+            return true;
+        }
+        shell::split_commands(line).is_some_and(|commands| {
+            commands.iter().all(|argv| {
+                approved
+                    .prefixes
+                    .iter()
+                    .any(|prefix| argv.starts_with(prefix))
+            })
+        })
+    }
+
+    fn files_approved(&self, paths: &[PathBuf]) -> bool {
+        self.approved
+            .lock()
+            .is_ok_and(|approved| paths.iter().all(|path| approved.files.contains(path)))
+    }
+
+    fn approve(&self, update: impl FnOnce(&mut Approved)) {
+        if let Ok(mut approved) = self.approved.lock() {
+            update(&mut approved);
+        }
+    }
+}
+
+/// The files a turn changed, as they were before it: the base of `turn/diff/updated`.
+#[derive(Debug, Default)]
+pub(super) struct TurnDiff {
+    /// Path → contents at the turn's start (`None`: did not exist).
+    before: BTreeMap<PathBuf, Option<String>>,
+}
+
+impl TurnDiff {
+    fn remember(&mut self, path: &Path) {
+        self.before
+            .entry(path.to_owned())
+            .or_insert_with(|| std::fs::read_to_string(path).ok());
+    }
+
+    /// The unified diff of every remembered file against its current contents; empty when
+    /// nothing differs.
+    pub(super) fn render(&self, cwd: &Path) -> String {
+        let base = git_root(cwd).unwrap_or_else(|| cwd.to_owned());
+        let mut out = String::new();
+        for (path, before) in &self.before {
+            let after = std::fs::read_to_string(path).ok();
+            if *before == after {
+                continue;
+            }
+            let name = path
+                .strip_prefix(&base)
+                .unwrap_or(path)
+                .display()
+                .to_string();
+            let _ = writeln!(out, "diff --git a/{name} b/{name}");
+            let old_name = match before {
+                None => {
+                    out.push_str("new file mode 100644\n");
+                    "/dev/null".to_owned()
+                }
+                Some(_) => format!("a/{name}"),
+            };
+            let new_name = match after {
+                None => {
+                    out.push_str("deleted file mode 100644\n");
+                    "/dev/null".to_owned()
+                }
+                Some(_) => format!("b/{name}"),
+            };
+            let old = before.as_deref().unwrap_or_default();
+            let new = after.as_deref().unwrap_or_default();
+            let diff = similar::TextDiff::from_lines(old, new);
+            let _ = write!(out, "--- {old_name}\n+++ {new_name}\n");
+            for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+                out.push_str(&hunk.to_string());
+            }
+        }
+        out
+    }
+}
+
+/// The nearest folder at or above `dir` holding a `.git`.
+fn git_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_owned)
+}
+
+/// How a tool call ended.
+pub(super) enum ToolEnd {
+    /// Its output for the model, and items to add to the history after it (an image).
+    Output(ToolOutput, Vec<ResponseItem>),
+    /// The turn was interrupted while it ran.
+    Interrupted(oneshot::Receiver<()>),
+    /// The user cancelled the turn while deciding on an approval.
+    Cancelled,
+}
+
+/// What a tool returns to the model.
+pub(super) enum ToolOutput {
+    Text(String),
+    /// Content parts (text and images).
+    Parts(Vec<ContentItem>),
+}
+
+fn text(output: impl Into<String>) -> ToolEnd {
+    ToolEnd::Output(ToolOutput::Text(output.into()), Vec::new())
+}
+
+/// `exec_command`'s arguments.
+#[derive(Debug, Deserialize)]
+struct ExecArgs {
+    cmd: String,
+    #[serde(default)]
+    workdir: Option<String>,
+    #[serde(default)]
+    shell: Option<String>,
+    #[serde(default)]
+    login: Option<bool>,
+    #[serde(default)]
+    tty: bool,
+    #[serde(default)]
+    yield_time_ms: Option<u64>,
+    #[serde(default)]
+    max_output_tokens: Option<usize>,
+    #[serde(default)]
+    sandbox_permissions: Option<String>,
+    #[serde(default)]
+    justification: Option<String>,
+    #[serde(default)]
+    prefix_rule: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WriteArgs {
+    session_id: i32,
+    #[serde(default)]
+    chars: String,
+    #[serde(default)]
+    yield_time_ms: Option<u64>,
+    #[serde(default)]
+    max_output_tokens: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PlanArgs {
+    #[serde(default)]
+    explanation: Option<String>,
+    plan: Vec<PlanStepArgs>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PlanStepArgs {
+    step: String,
+    status: PlanStatusArg,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PlanStatusArg {
+    Pending,
+    InProgress,
+    Completed,
+}
+
+#[derive(Debug, Deserialize)]
+struct QuestionsArgs {
+    questions: Vec<QuestionArg>,
+}
+
+#[derive(Debug, Deserialize)]
+struct QuestionArg {
+    id: String,
+    header: String,
+    question: String,
+    #[serde(default)]
+    options: Vec<ToolRequestUserInputOption>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PathArgs {
+    path: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct PatchArgs {
+    input: String,
+}
+
+/// What a call needs from the thread, read once under its lock.
+struct CallContext {
+    cwd: PathBuf,
+    approval_policy: AskForApproval,
+    sandbox: SandboxPolicy,
+    tools: Arc<ThreadTools>,
+}
+
+impl TurnRunner {
+    /// The tools offered to the model this turn.
+    pub(super) async fn tool_specs(&self) -> Vec<serde_json::Value> {
+        let state = self.handle.state.lock().await;
+        let web_search = state.config.web_search != crate::config::WebSearchMode::Disabled
+            && state
+                .config
+                .provider(&state.settings.model_provider)
+                .is_some_and(|provider| provider.wire_api == crate::config::WireApi::Responses);
+        specs::tools(&specs::ToolSet {
+            apply_patch: state.config.include_apply_patch_tool,
+            web_search,
+            dynamic: state.tools.dynamic.clone(),
+        })
+    }
+
+    async fn call_context(&self) -> CallContext {
+        let state = self.handle.state.lock().await;
+        CallContext {
+            cwd: state.settings.cwd.clone(),
+            approval_policy: state.settings.approval_policy,
+            sandbox: state.settings.sandbox.clone(),
+            tools: Arc::clone(&state.tools),
+        }
+    }
+
+    /// Runs one tool call.
+    pub(super) async fn call_tool(
+        &self,
+        call_id: &str,
+        name: &str,
+        args: &str,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> ToolEnd {
+        let ctx = self.call_context().await;
+        let parsed = match name {
+            "exec_command" => arguments::<ExecArgs>(name, args).map(|args| {
+                Box::pin(self.exec_command(&ctx, call_id, args, interrupt))
+                    as std::pin::Pin<Box<dyn Future<Output = ToolEnd> + Send + '_>>
+            }),
+            "write_stdin" => arguments::<WriteArgs>(name, args)
+                .map(|args| Box::pin(self.write_stdin(&ctx, args, interrupt)) as _),
+            "apply_patch" => arguments::<PatchArgs>(name, args).map(|args| {
+                Box::pin(self.apply_patch(&ctx, call_id, args.input, ctx.cwd.clone(), interrupt))
+                    as _
+            }),
+            "update_plan" => {
+                arguments::<PlanArgs>(name, args).map(|args| Box::pin(self.update_plan(args)) as _)
+            }
+            "request_user_input" => arguments::<QuestionsArgs>(name, args)
+                .map(|args| Box::pin(self.request_user_input(call_id, args, interrupt)) as _),
+            "view_image" => arguments::<PathArgs>(name, args)
+                .map(|args| Box::pin(self.view_image(&ctx, call_id, args)) as _),
+            _ => match specs::find_dynamic(&ctx.tools.dynamic, name) {
+                Some((namespace, tool)) => {
+                    let arguments = serde_json::from_str(args)
+                        .unwrap_or(serde_json::Value::String(args.into()));
+                    Ok(
+                        Box::pin(self.dynamic_tool(call_id, namespace, tool, arguments, interrupt))
+                            as _,
+                    )
+                }
+                None => Err(format!("unsupported call: {name}")),
+            },
+        };
+        match parsed {
+            Ok(run) => run.await,
+            Err(message) => text(message),
+        }
+    }
+
+    async fn exec_command(
+        &self,
+        ctx: &CallContext,
+        call_id: &str,
+        args: ExecArgs,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> ToolEnd {
+        let cwd = match &args.workdir {
+            Some(dir) => ctx.cwd.join(dir),
+            None => ctx.cwd.clone(),
+        };
+        if !cwd.is_dir() {
+            return text(format!(
+                "exec_command failed: workdir {} is not a directory",
+                cwd.display()
+            ));
+        }
+        if let Some(patch) = shell::parse_apply_patch(&args.cmd) {
+            let dir = patch
+                .workdir
+                .map_or_else(|| cwd.clone(), |dir| cwd.join(dir));
+            return self
+                .apply_patch(ctx, call_id, patch.patch, dir, interrupt)
+                .await;
+        }
+        let escalate = args.sandbox_permissions.as_deref() == Some("require_escalated");
+        let sandboxed = SandboxPlan::for_policy(&ctx.sandbox, &cwd).is_some();
+        if escalate && ctx.approval_policy == AskForApproval::Never {
+            return text(
+                "approval policy is never: the command cannot ask to run outside the sandbox; \
+                 run it sandboxed or not at all",
+            );
+        }
+        let (shell, flag, display) = shell_line(&args);
+        let actions = command_actions(&args.cmd, &cwd);
+        let needs_approval = match ctx.approval_policy {
+            AskForApproval::Never => false,
+            AskForApproval::OnRequest => escalate && sandboxed,
+            AskForApproval::Untrusted => escalate || !shell::is_known_safe(&args.cmd),
+        } && !ctx.tools.command_approved(&args.cmd, &cwd);
+        let started_at_ms = now_ms();
+        let mut item = CommandItem {
+            id: call_id.to_owned(),
+            command: display.clone(),
+            cwd: cwd.display().to_string(),
+            actions: actions.clone(),
+            source: CommandExecutionSource::Agent,
+            started_at_ms,
+        };
+        if needs_approval {
+            match self
+                .approve_command(ctx, &item, &args, &cwd, escalate, interrupt)
+                .await
+            {
+                Approval::Granted => {}
+                Approval::Refused(end) => return end,
+            }
+        }
+        let sandbox = if escalate && needs_approval {
+            None
+        } else {
+            SandboxPlan::for_policy(&ctx.sandbox, &cwd)
+        };
+        let started = std::env::current_exe().and_then(|helper| {
+            ctx.tools.sessions.start(&ExecSpec {
+                argv: vec![shell, flag.to_owned(), args.cmd.clone()],
+                cwd,
+                env: Vec::new(),
+                sandbox,
+                helper,
+                stdin: false,
+                tty: args.tty.then(TerminalSize::default),
+            })
+        });
+        let session = match started {
+            Ok(session) => session,
+            Err(err) => {
+                item.source = CommandExecutionSource::UnifiedExecStartup;
+                self.emit_command_done(&item, None, CommandExecutionStatus::Failed, None)
+                    .await;
+                return text(format!("exec_command failed: {err}"));
+            }
+        };
+        item.source = CommandExecutionSource::UnifiedExecStartup;
+        if !needs_approval {
+            self.emit(ThreadEventKind::ItemStarted {
+                turn_id: self.turn.id.clone(),
+                item: item.started(Some(session.id)),
+            })
+            .await;
+        }
+        tokio::spawn(watch_session(
+            Arc::clone(&self.manager),
+            Arc::clone(&self.handle),
+            self.turn.id.clone(),
+            item,
+            Arc::clone(&session),
+        ));
+        let yield_time = clamp(args.yield_time_ms.unwrap_or(EXEC_DEFAULT_YIELD), EXEC_YIELD);
+        self.poll_session(ctx, &session, yield_time, args.max_output_tokens, interrupt)
+            .await
+    }
+
+    /// Asks the user whether a command may run; remembers "for the session" answers.
+    async fn approve_command(
+        &self,
+        ctx: &CallContext,
+        item: &CommandItem,
+        args: &ExecArgs,
+        cwd: &Path,
+        escalate: bool,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> Approval {
+        let amendment = args
+            .prefix_rule
+            .clone()
+            .filter(|rule| !rule.is_empty())
+            .or_else(|| {
+                shell::split_commands(&args.cmd)
+                    .filter(|commands| commands.len() == 1)
+                    .and_then(|mut commands| commands.pop())
+            });
+        let mut decisions = vec![CommandExecutionApprovalDecision::Accept];
+        decisions.push(CommandExecutionApprovalDecision::AcceptForSession);
+        if let Some(amendment) = &amendment {
+            decisions.push(
+                CommandExecutionApprovalDecision::AcceptWithExecpolicyAmendment {
+                    execpolicy_amendment: amendment.clone(),
+                },
+            );
+        }
+        decisions.extend([
+            CommandExecutionApprovalDecision::Decline,
+            CommandExecutionApprovalDecision::Cancel,
+        ]);
+        self.set_waiting(Some(ThreadActiveFlag::WaitingOnApproval))
+            .await;
+        self.emit(ThreadEventKind::ItemStarted {
+            turn_id: self.turn.id.clone(),
+            item: item.started(None),
+        })
+        .await;
+        let request =
+            ServerRequest::CommandExecutionRequestApproval(CommandExecutionRequestApprovalParams {
+                thread_id: self.handle.id.clone(),
+                turn_id: self.turn.id.clone(),
+                item_id: item.id.clone(),
+                started_at_ms: now_ms(),
+                kind: CommandExecutionApprovalKind::Command,
+                environment_id: Some("local".to_owned()),
+                reason: args.justification.clone().filter(|_| escalate),
+                command: Some(item.command.clone()),
+                cwd: Some(item.cwd.clone()),
+                command_actions: Some(item.actions.clone()),
+                proposed_execpolicy_amendment: amendment,
+                available_decisions: Some(decisions),
+            });
+        let decision = match self
+            .ask::<server::CommandExecutionRequestApproval>(request, interrupt, true)
+            .await
+        {
+            Asked::Interrupted(gate) => return Approval::Refused(ToolEnd::Interrupted(gate)),
+            Asked::Answered(answer) => answer.map(|answer| answer.decision),
+        };
+        let refused = |status, end| async move {
+            self.emit_command_done(item, None, status, None).await;
+            self.set_waiting(None).await;
+            Approval::Refused(end)
+        };
+        match decision {
+            Some(CommandExecutionApprovalDecision::Accept) => {}
+            Some(CommandExecutionApprovalDecision::AcceptForSession) => {
+                ctx.tools.approve(|approved| {
+                    approved.commands.insert((args.cmd.clone(), cwd.to_owned()));
+                });
+            }
+            Some(CommandExecutionApprovalDecision::AcceptWithExecpolicyAmendment {
+                execpolicy_amendment,
+            }) => ctx
+                .tools
+                .approve(|approved| approved.prefixes.push(execpolicy_amendment)),
+            Some(CommandExecutionApprovalDecision::Decline) => {
+                return refused(
+                    CommandExecutionStatus::Declined,
+                    text("exec_command failed: the user declined to run this command"),
+                )
+                .await;
+            }
+            Some(CommandExecutionApprovalDecision::Cancel) => {
+                return refused(CommandExecutionStatus::Declined, ToolEnd::Cancelled).await;
+            }
+            None => {
+                return refused(
+                    CommandExecutionStatus::Failed,
+                    text(
+                        "exec_command failed: the approval request failed; the command did not run",
+                    ),
+                )
+                .await;
+            }
+        }
+        self.set_waiting(None).await;
+        Approval::Granted
+    }
+
+    /// Waits on a session for `yield_time` (or its exit) and reports to the model.
+    async fn poll_session(
+        &self,
+        ctx: &CallContext,
+        session: &Arc<Session>,
+        yield_time: Duration,
+        max_output_tokens: Option<usize>,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> ToolEnd {
+        let started = Instant::now();
+        let mut gate = None;
+        let poll = session
+            .poll(yield_time, async {
+                gate = Some(
+                    (&mut *interrupt)
+                        .await
+                        .unwrap_or_else(|_| super::turn::closed_gate()),
+                );
+            })
+            .await;
+        if let Some(gate) = gate {
+            // An interrupt stops what the turn started.
+            session.kill();
+            ctx.tools.sessions.remove(session.id);
+            return ToolEnd::Interrupted(gate);
+        }
+        if poll.exit_code.is_some() {
+            ctx.tools.sessions.remove(session.id);
+            // The item is completed before the model hears of the exit.
+            session.item_done().await;
+        }
+        let output = String::from_utf8_lossy(&poll.output);
+        let report = ExecReport {
+            chunk_id: &format!("{:06x}", rand_u32() & 0x00ff_ffff),
+            wall_time: started.elapsed(),
+            exit_code: poll.exit_code,
+            session_id: poll.exit_code.is_none().then_some(session.id),
+            output: &output,
+            original_bytes: poll.output.len() + poll.dropped,
+            max_output_tokens: max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS),
+        };
+        text(report.render())
+    }
+
+    async fn write_stdin(
+        &self,
+        ctx: &CallContext,
+        args: WriteArgs,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> ToolEnd {
+        let Some(session) = ctx.tools.sessions.get(args.session_id) else {
+            return text(format!(
+                "write_stdin failed: no running session {} (it may have exited)",
+                args.session_id
+            ));
+        };
+        let yield_time = if args.chars.is_empty() {
+            clamp(args.yield_time_ms.unwrap_or(POLL_YIELD.0), POLL_YIELD)
+        } else {
+            if let Err(err) = session.write(args.chars.as_bytes()).await {
+                return text(format!("write_stdin failed: {err}"));
+            }
+            clamp(args.yield_time_ms.unwrap_or(WRITE_YIELD.0), WRITE_YIELD)
+        };
+        self.poll_session(ctx, &session, yield_time, args.max_output_tokens, interrupt)
+            .await
+    }
+
+    /// Applies a patch: a `fileChange` item, an approval when the policy wants one, then
+    /// `turn/diff/updated`.
+    async fn apply_patch(
+        &self,
+        ctx: &CallContext,
+        call_id: &str,
+        patch: String,
+        cwd: PathBuf,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> ToolEnd {
+        let changes = match apply_patch::preview(&patch, &cwd) {
+            Ok(changes) => changes,
+            Err(err) => return text(format!("apply_patch verification failed: {err}")),
+        };
+        let touched: Vec<PathBuf> = changes
+            .iter()
+            .flat_map(|change| {
+                let mut paths = vec![change.path.clone()];
+                if let ChangeKind::Update { move_to: Some(to) } = &change.kind {
+                    paths.push(to.clone());
+                }
+                paths
+            })
+            .collect();
+        let outside_roots = match SandboxPlan::for_policy(&ctx.sandbox, &ctx.cwd) {
+            None => false,
+            Some(plan) => touched.iter().any(|path| !plan.allows_write(path)),
+        };
+        let needs_approval = match ctx.approval_policy {
+            AskForApproval::Never => false,
+            AskForApproval::OnRequest => outside_roots,
+            AskForApproval::Untrusted => true,
+        } && !ctx.tools.files_approved(&touched);
+        if outside_roots && ctx.approval_policy == AskForApproval::Never {
+            return text(
+                "apply_patch failed: the patch writes outside the writable roots and the \
+                 approval policy is never",
+            );
+        }
+        let wire_changes: Vec<FileUpdateChange> = changes.iter().map(wire_change).collect();
+        let started_at_ms = now_ms();
+        let item = |status| ThreadItem {
+            kind: ThreadItemKind::FileChange {
+                id: call_id.to_owned(),
+                changes: wire_changes.clone(),
+                status,
+            },
+            started_at_ms: Some(started_at_ms),
+            completed_at_ms: (status != PatchApplyStatus::InProgress).then(now_ms),
+        };
+        self.emit(ThreadEventKind::ItemStarted {
+            turn_id: self.turn.id.clone(),
+            item: item(PatchApplyStatus::InProgress),
+        })
+        .await;
+        if needs_approval {
+            if let Some((status, end)) = self.approve_patch(ctx, call_id, &touched, interrupt).await
+            {
+                if let Some(status) = status {
+                    self.complete_item(item(status)).await;
+                }
+                return end;
+            }
+        }
+        if let Ok(mut diff) = self.diff.lock() {
+            for path in &touched {
+                diff.remember(path);
+            }
+        }
+        match apply_patch::apply(&patch, &cwd) {
+            Ok(applied) => {
+                self.complete_item(item(PatchApplyStatus::Completed)).await;
+                self.emit_diff().await;
+                text(applied_summary(&applied, &cwd))
+            }
+            Err(err) => {
+                self.complete_item(item(PatchApplyStatus::Failed)).await;
+                text(format!("apply_patch failed: {err}"))
+            }
+        }
+    }
+
+    /// Asks the user whether a patch may be applied; `None` when it may, else how the item
+    /// ends (`None`: it stays open, the turn was interrupted) and what the call returns.
+    async fn approve_patch(
+        &self,
+        ctx: &CallContext,
+        call_id: &str,
+        touched: &[PathBuf],
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> Option<(Option<PatchApplyStatus>, ToolEnd)> {
+        self.set_waiting(Some(ThreadActiveFlag::WaitingOnApproval))
+            .await;
+        let request = ServerRequest::FileChangeRequestApproval(FileChangeRequestApprovalParams {
+            thread_id: self.handle.id.clone(),
+            turn_id: self.turn.id.clone(),
+            item_id: call_id.to_owned(),
+            started_at_ms: now_ms(),
+            reason: None,
+            grant_root: None,
+        });
+        let decision = match self
+            .ask::<server::FileChangeRequestApproval>(request, interrupt, true)
+            .await
+        {
+            Asked::Interrupted(gate) => return Some((None, ToolEnd::Interrupted(gate))),
+            Asked::Answered(answer) => answer.map(|answer| answer.decision),
+        };
+        self.set_waiting(None).await;
+        match decision {
+            Some(FileChangeApprovalDecision::Accept) => None,
+            Some(FileChangeApprovalDecision::AcceptForSession) => {
+                ctx.tools
+                    .approve(|approved| approved.files.extend(touched.iter().cloned()));
+                None
+            }
+            Some(FileChangeApprovalDecision::Decline) => Some((
+                Some(PatchApplyStatus::Declined),
+                text("apply_patch failed: the user declined this patch"),
+            )),
+            Some(FileChangeApprovalDecision::Cancel) => {
+                Some((Some(PatchApplyStatus::Declined), ToolEnd::Cancelled))
+            }
+            None => Some((
+                Some(PatchApplyStatus::Failed),
+                text("apply_patch failed: the approval request failed; nothing was changed"),
+            )),
+        }
+    }
+
+    /// Sends the turn's aggregated diff, when it has one.
+    pub(super) async fn emit_diff(&self) {
+        let cwd = self.handle.state.lock().await.settings.cwd.clone();
+        let diff = match self.diff.lock() {
+            Ok(diff) if !diff.before.is_empty() => diff.render(&cwd),
+            _ => return,
+        };
+        self.emit(ThreadEventKind::DiffUpdated {
+            turn_id: self.turn.id.clone(),
+            diff,
+        })
+        .await;
+    }
+
+    async fn update_plan(&self, args: PlanArgs) -> ToolEnd {
+        let plan = args
+            .plan
+            .into_iter()
+            .map(|step| TurnPlanStep {
+                step: step.step,
+                status: match step.status {
+                    PlanStatusArg::Pending => TurnPlanStepStatus::Pending,
+                    PlanStatusArg::InProgress => TurnPlanStepStatus::InProgress,
+                    PlanStatusArg::Completed => TurnPlanStepStatus::Completed,
+                },
+            })
+            .collect();
+        self.emit(ThreadEventKind::PlanUpdated {
+            turn_id: self.turn.id.clone(),
+            explanation: args.explanation,
+            plan,
+        })
+        .await;
+        text("Plan updated")
+    }
+
+    async fn request_user_input(
+        &self,
+        call_id: &str,
+        args: QuestionsArgs,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> ToolEnd {
+        let questions = args
+            .questions
+            .into_iter()
+            .map(|question| ToolRequestUserInputQuestion {
+                id: question.id,
+                header: question.header,
+                question: question.question,
+                is_other: true,
+                is_secret: false,
+                options: Some(question.options),
+            })
+            .collect();
+        self.set_waiting(Some(ThreadActiveFlag::WaitingOnUserInput))
+            .await;
+        let request = ServerRequest::ToolRequestUserInput(ToolRequestUserInputParams {
+            thread_id: self.handle.id.clone(),
+            turn_id: self.turn.id.clone(),
+            item_id: call_id.to_owned(),
+            questions,
+            is_blocking: true,
+        });
+        let answers = match self
+            .ask::<server::ToolRequestUserInput>(request, interrupt, true)
+            .await
+        {
+            Asked::Interrupted(gate) => return ToolEnd::Interrupted(gate),
+            Asked::Answered(answer) => answer.map(|answer| answer.answers).unwrap_or_default(),
+        };
+        self.set_waiting(None).await;
+        text(serde_json::json!({ "answers": answers }).to_string())
+    }
+
+    async fn view_image(&self, ctx: &CallContext, call_id: &str, args: PathArgs) -> ToolEnd {
+        let path = ctx.cwd.join(&args.path);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                return text(format!(
+                    "unable to locate image at `{}`: {err}",
+                    path.display()
+                ));
+            }
+        };
+        let Some(mime) = image_mime(&bytes) else {
+            return text("unable to process image: invalid or unsupported image data");
+        };
+        let at = now_ms();
+        let item = ThreadItem {
+            kind: ThreadItemKind::ImageView {
+                id: call_id.to_owned(),
+                path: path.display().to_string(),
+            },
+            started_at_ms: Some(at),
+            completed_at_ms: Some(at),
+        };
+        self.emit(ThreadEventKind::ItemStarted {
+            turn_id: self.turn.id.clone(),
+            item: ThreadItem {
+                completed_at_ms: None,
+                ..item.clone()
+            },
+        })
+        .await;
+        self.complete_item(item).await;
+        let url = format!("data:{mime};base64,{}", super::items::base64(&bytes));
+        ToolEnd::Output(
+            ToolOutput::Parts(vec![ContentItem::InputImage { image_url: url }]),
+            Vec::new(),
+        )
+    }
+
+    async fn dynamic_tool(
+        &self,
+        call_id: &str,
+        namespace: Option<String>,
+        tool: String,
+        arguments: serde_json::Value,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> ToolEnd {
+        let started_at_ms = now_ms();
+        let item = |status, content_items, success| ThreadItem {
+            kind: ThreadItemKind::DynamicToolCall {
+                id: call_id.to_owned(),
+                namespace: namespace.clone(),
+                tool: tool.clone(),
+                arguments: arguments.clone(),
+                status,
+                content_items,
+                success,
+                duration_ms: (status != DynamicToolCallStatus::InProgress)
+                    .then(|| now_ms() - started_at_ms),
+            },
+            started_at_ms: Some(started_at_ms),
+            completed_at_ms: (status != DynamicToolCallStatus::InProgress).then(now_ms),
+        };
+        self.emit(ThreadEventKind::ItemStarted {
+            turn_id: self.turn.id.clone(),
+            item: item(DynamicToolCallStatus::InProgress, None, None),
+        })
+        .await;
+        let request = ServerRequest::DynamicToolCall(DynamicToolCallParams {
+            thread_id: self.handle.id.clone(),
+            turn_id: self.turn.id.clone(),
+            call_id: call_id.to_owned(),
+            namespace: namespace.clone(),
+            tool: tool.clone(),
+            arguments: arguments.clone(),
+        });
+        let response = match self
+            .ask::<server::DynamicToolCall>(request, interrupt, false)
+            .await
+        {
+            Asked::Interrupted(gate) => return ToolEnd::Interrupted(gate),
+            Asked::Answered(response) => response,
+        };
+        let (content, success) = match response {
+            Some(response) => (response.content_items, response.success),
+            None => (
+                vec![DynamicToolCallOutputContentItem::InputText {
+                    text: "dynamic tool request failed".to_owned(),
+                }],
+                false,
+            ),
+        };
+        let status = if success {
+            DynamicToolCallStatus::Completed
+        } else {
+            DynamicToolCallStatus::Failed
+        };
+        self.complete_item(item(status, Some(content.clone()), Some(success)))
+            .await;
+        match content.as_slice() {
+            [DynamicToolCallOutputContentItem::InputText { text: only }] => text(only.clone()),
+            parts => ToolEnd::Output(
+                ToolOutput::Parts(
+                    parts
+                        .iter()
+                        .filter_map(|part| match part {
+                            DynamicToolCallOutputContentItem::InputText { text } => {
+                                Some(ContentItem::InputText { text: text.clone() })
+                            }
+                            DynamicToolCallOutputContentItem::InputImage { image_url } => {
+                                Some(ContentItem::InputImage {
+                                    image_url: image_url.clone(),
+                                })
+                            }
+                            DynamicToolCallOutputContentItem::InputAudio { .. } => None,
+                        })
+                        .collect(),
+                ),
+                Vec::new(),
+            ),
+        }
+    }
+
+    /// Sets the thread's active flags while the turn waits on the client (or clears them).
+    async fn set_waiting(&self, flag: Option<ThreadActiveFlag>) {
+        let status = ThreadStatus::Active {
+            active_flags: flag.into_iter().collect(),
+        };
+        self.handle.state.lock().await.status = status.clone();
+        self.emit(ThreadEventKind::StatusChanged(status)).await;
+    }
+
+    /// Records a completed item in the turn and the rollout, and announces it.
+    async fn complete_item(&self, item: ThreadItem) {
+        complete_item(&self.manager, &self.handle, &self.turn.id, item).await;
+    }
+
+    async fn emit_command_done(
+        &self,
+        item: &CommandItem,
+        session: Option<i32>,
+        status: CommandExecutionStatus,
+        exit: Option<(i32, String)>,
+    ) {
+        self.complete_item(item.completed(session, status, exit))
+            .await;
+    }
+}
+
+/// Whether a command may run.
+enum Approval {
+    Granted,
+    Refused(ToolEnd),
+}
+
+/// The fixed parts of a `commandExecution` item.
+#[derive(Debug, Clone)]
+struct CommandItem {
+    id: String,
+    command: String,
+    cwd: String,
+    actions: Vec<CommandAction>,
+    source: CommandExecutionSource,
+    started_at_ms: i64,
+}
+
+impl CommandItem {
+    fn started(&self, session: Option<i32>) -> ThreadItem {
+        ThreadItem {
+            kind: ThreadItemKind::CommandExecution {
+                id: self.id.clone(),
+                command: self.command.clone(),
+                cwd: self.cwd.clone(),
+                process_id: session.map(|id| id.to_string()),
+                source: self.source,
+                status: CommandExecutionStatus::InProgress,
+                command_actions: self.actions.clone(),
+                aggregated_output: None,
+                exit_code: None,
+                duration_ms: None,
+            },
+            started_at_ms: Some(self.started_at_ms),
+            completed_at_ms: None,
+        }
+    }
+
+    fn completed(
+        &self,
+        session: Option<i32>,
+        status: CommandExecutionStatus,
+        exit: Option<(i32, String)>,
+    ) -> ThreadItem {
+        let completed_at_ms = now_ms();
+        let (exit_code, output) = exit.map_or((None, None), |(code, output)| {
+            (Some(code), Some(output).filter(|output| !output.is_empty()))
+        });
+        ThreadItem {
+            kind: ThreadItemKind::CommandExecution {
+                id: self.id.clone(),
+                command: self.command.clone(),
+                cwd: self.cwd.clone(),
+                process_id: session.map(|id| id.to_string()),
+                source: self.source,
+                status,
+                command_actions: self.actions.clone(),
+                aggregated_output: output,
+                exit_code,
+                duration_ms: exit_code.map(|_| completed_at_ms - self.started_at_ms),
+            },
+            started_at_ms: Some(self.started_at_ms),
+            completed_at_ms: Some(completed_at_ms),
+        }
+    }
+}
+
+/// Streams a session's output to its item and completes the item when the command exits,
+/// whenever that is (a later turn included).
+async fn watch_session(
+    manager: Arc<ThreadManager>,
+    handle: Arc<ThreadHandle>,
+    turn_id: String,
+    item: CommandItem,
+    session: Arc<Session>,
+) {
+    let mut output = HeadTail::default();
+    while let Some(chunk) = session.item_output().await {
+        output.push(&chunk);
+        manager
+            .emit(
+                &handle.id,
+                ThreadEventKind::CommandOutputDelta {
+                    turn_id: turn_id.clone(),
+                    item_id: item.id.clone(),
+                    delta: String::from_utf8_lossy(&chunk).into_owned(),
+                },
+            )
+            .await;
+    }
+    let code = session.exit_code().unwrap_or(-1);
+    let status = if code == 0 {
+        CommandExecutionStatus::Completed
+    } else {
+        CommandExecutionStatus::Failed
+    };
+    let completed = item.completed(Some(session.id), status, Some((code, output.text())));
+    complete_item(&manager, &handle, &turn_id, completed).await;
+    session.set_item_done();
+}
+
+async fn complete_item(
+    manager: &ThreadManager,
+    handle: &ThreadHandle,
+    turn_id: &str,
+    item: ThreadItem,
+) {
+    {
+        let mut state = handle.state.lock().await;
+        persist_item(&mut state, &handle.id, turn_id, &item);
+        push_item(&mut state.turns, turn_id, item.clone());
+    }
+    manager
+        .emit(
+            &handle.id,
+            ThreadEventKind::ItemCompleted {
+                turn_id: turn_id.to_owned(),
+                item,
+            },
+        )
+        .await;
+}
+
+/// The shell, its flag and the command line as items show it (`/bin/bash -lc '<cmd>'`).
+fn shell_line(args: &ExecArgs) -> (String, &'static str, String) {
+    let shell = args.shell.clone().unwrap_or_else(|| "/bin/bash".to_owned());
+    let flag = if args.login.unwrap_or(true) {
+        "-lc"
+    } else {
+        "-c"
+    };
+    let quoted =
+        shlex::try_quote(&args.cmd).map_or_else(|_| args.cmd.clone(), std::borrow::Cow::into_owned);
+    let display = format!("{shell} {flag} {quoted}");
+    (shell, flag, display)
+}
+
+fn clamp(ms: u64, (low, high): (u64, u64)) -> Duration {
+    Duration::from_millis(ms.clamp(low, high))
+}
+
+fn rand_u32() -> u32 {
+    // The last bytes of a v7 id are random.
+    let bytes = uuid::Uuid::now_v7().into_bytes();
+    u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]])
+}
+
+/// The protocol's actions for a command line, with read paths made absolute.
+fn command_actions(line: &str, cwd: &Path) -> Vec<CommandAction> {
+    shell::command_actions(line)
+        .into_iter()
+        .map(|action| match action {
+            shell::CommandAction::Read {
+                command,
+                name,
+                path,
+            } => CommandAction::Read {
+                command,
+                name,
+                path: cwd.join(path).display().to_string(),
+            },
+            shell::CommandAction::ListFiles { command, path } => {
+                CommandAction::ListFiles { command, path }
+            }
+            shell::CommandAction::Search {
+                command,
+                query,
+                path,
+            } => CommandAction::Search {
+                command,
+                query,
+                path,
+            },
+            shell::CommandAction::Unknown { command } => CommandAction::Unknown { command },
+        })
+        .collect()
+}
+
+/// What the model hears of an applied patch: each file with A, D or M.
+fn applied_summary(applied: &[apply_patch::FileChange], cwd: &Path) -> String {
+    let mut summary = String::from("Success. Updated the following files:\n");
+    for change in applied {
+        let (letter, file) = match &change.kind {
+            ChangeKind::Add => ('A', &change.path),
+            ChangeKind::Delete => ('D', &change.path),
+            ChangeKind::Update { move_to } => ('M', move_to.as_ref().unwrap_or(&change.path)),
+        };
+        let shown = file.strip_prefix(cwd).unwrap_or(file);
+        let _ = writeln!(summary, "{letter} {}", shown.display());
+    }
+    summary
+}
+
+fn wire_change(change: &apply_patch::FileChange) -> FileUpdateChange {
+    FileUpdateChange {
+        path: change.path.display().to_string(),
+        kind: match &change.kind {
+            ChangeKind::Add => PatchChangeKind::Add,
+            ChangeKind::Delete => PatchChangeKind::Delete,
+            ChangeKind::Update { move_to } => PatchChangeKind::Update {
+                move_path: move_to.as_ref().map(|to| to.display().to_string()),
+            },
+        },
+        diff: change.diff.clone(),
+    }
+}
+
+/// The MIME type of image bytes, by their signature.
+fn image_mime(bytes: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: &[(&[u8], &str)] = &[
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF87a", "image/gif"),
+        (b"GIF89a", "image/gif"),
+    ];
+    if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        return Some("image/webp");
+    }
+    SIGNATURES
+        .iter()
+        .find(|(signature, _)| bytes.starts_with(signature))
+        .map(|(_, mime)| *mime)
+}
