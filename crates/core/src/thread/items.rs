@@ -143,20 +143,6 @@ pub(super) fn completed_kind(item: &ResponseItem) -> Option<ThreadItemKind> {
     }
 }
 
-pub(super) fn kind_id(kind: &ThreadItemKind) -> &str {
-    match kind {
-        ThreadItemKind::UserMessage { id, .. }
-        | ThreadItemKind::AgentMessage { id, .. }
-        | ThreadItemKind::Reasoning { id, .. }
-        | ThreadItemKind::ContextCompaction { id }
-        | ThreadItemKind::CommandExecution { id, .. }
-        | ThreadItemKind::FileChange { id, .. }
-        | ThreadItemKind::DynamicToolCall { id, .. }
-        | ThreadItemKind::WebSearch { id, .. }
-        | ThreadItemKind::ImageView { id, .. } => id,
-    }
-}
-
 /// The sandbox policy as `turn_context` lines store it (kebab-case types).
 pub(super) fn kebab_sandbox(policy: &tern_protocol::v2::SandboxPolicy) -> serde_json::Value {
     use tern_protocol::v2::SandboxPolicy;

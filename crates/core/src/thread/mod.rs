@@ -283,7 +283,7 @@ impl ThreadManager {
         let mut settings = ThreadSettings::from_config(&config, cwd);
         options.settings.apply(&mut settings, &config)?;
         let id = uuid::Uuid::now_v7().to_string();
-        let state = ThreadState::new(
+        let mut state = ThreadState::new(
             &self.home,
             id.clone(),
             settings.clone(),
@@ -291,7 +291,6 @@ impl ThreadManager {
             options.ephemeral,
             options.originator,
         );
-        let mut state = state;
         state.tools = Arc::new(tool_calls::ThreadTools::with_dynamic(options.dynamic_tools));
         let thread = state.wire();
         let handle = Arc::new(ThreadHandle {

@@ -376,7 +376,8 @@ impl TurnRunner {
                 .await;
         }
         let escalate = args.sandbox_permissions.as_deref() == Some("require_escalated");
-        let sandboxed = SandboxPlan::for_policy(&ctx.sandbox, &cwd).is_some();
+        let plan = SandboxPlan::for_policy(&ctx.sandbox, &cwd);
+        let sandboxed = plan.is_some();
         if escalate && ctx.approval_policy == AskForApproval::Never {
             return text(
                 "approval policy is never: the command cannot ask to run outside the sandbox; \
@@ -411,7 +412,7 @@ impl TurnRunner {
         let sandbox = if escalate && needs_approval {
             None
         } else {
-            SandboxPlan::for_policy(&ctx.sandbox, &cwd)
+            plan
         };
         let started = std::env::current_exe().and_then(|helper| {
             ctx.tools.sessions.start(&ExecSpec {
@@ -435,11 +436,7 @@ impl TurnRunner {
         };
         item.source = CommandExecutionSource::UnifiedExecStartup;
         if !needs_approval {
-            self.emit(ThreadEventKind::ItemStarted {
-                turn_id: self.turn.id.clone(),
-                item: item.started(Some(session.id)),
-            })
-            .await;
+            self.start_item(item.started(Some(session.id))).await;
         }
         tokio::spawn(watch_session(
             Arc::clone(&self.manager),
@@ -487,11 +484,7 @@ impl TurnRunner {
         ]);
         self.set_waiting(Some(ThreadActiveFlag::WaitingOnApproval))
             .await;
-        self.emit(ThreadEventKind::ItemStarted {
-            turn_id: self.turn.id.clone(),
-            item: item.started(None),
-        })
-        .await;
+        self.start_item(item.started(None)).await;
         let request =
             ServerRequest::CommandExecutionRequestApproval(CommandExecutionRequestApprovalParams {
                 thread_id: self.handle.id.clone(),
@@ -673,11 +666,7 @@ impl TurnRunner {
             started_at_ms: Some(started_at_ms),
             completed_at_ms: (status != PatchApplyStatus::InProgress).then(now_ms),
         };
-        self.emit(ThreadEventKind::ItemStarted {
-            turn_id: self.turn.id.clone(),
-            item: item(PatchApplyStatus::InProgress),
-        })
-        .await;
+        self.start_item(item(PatchApplyStatus::InProgress)).await;
         if needs_approval {
             if let Some((status, end)) = self.approve_patch(ctx, call_id, &touched, interrupt).await
             {
@@ -850,12 +839,9 @@ impl TurnRunner {
             started_at_ms: Some(at),
             completed_at_ms: Some(at),
         };
-        self.emit(ThreadEventKind::ItemStarted {
-            turn_id: self.turn.id.clone(),
-            item: ThreadItem {
-                completed_at_ms: None,
-                ..item.clone()
-            },
+        self.start_item(ThreadItem {
+            completed_at_ms: None,
+            ..item.clone()
         })
         .await;
         self.complete_item(item).await;
@@ -890,11 +876,8 @@ impl TurnRunner {
             started_at_ms: Some(started_at_ms),
             completed_at_ms: (status != DynamicToolCallStatus::InProgress).then(now_ms),
         };
-        self.emit(ThreadEventKind::ItemStarted {
-            turn_id: self.turn.id.clone(),
-            item: item(DynamicToolCallStatus::InProgress, None, None),
-        })
-        .await;
+        self.start_item(item(DynamicToolCallStatus::InProgress, None, None))
+            .await;
         let request = ServerRequest::DynamicToolCall(DynamicToolCallParams {
             thread_id: self.handle.id.clone(),
             turn_id: self.turn.id.clone(),
@@ -957,6 +940,15 @@ impl TurnRunner {
         };
         self.handle.state.lock().await.status = status.clone();
         self.emit(ThreadEventKind::StatusChanged(status)).await;
+    }
+
+    /// Announces an item that started.
+    async fn start_item(&self, item: ThreadItem) {
+        self.emit(ThreadEventKind::ItemStarted {
+            turn_id: self.turn.id.clone(),
+            item,
+        })
+        .await;
     }
 
     /// Records a completed item in the turn and the rollout, and announces it.

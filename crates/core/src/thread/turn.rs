@@ -18,7 +18,7 @@ use tern_protocol::v2::{
 };
 use tokio::sync::oneshot;
 
-use super::items::{completed_kind, kebab_sandbox, kind_id, started_kind, user_response_item};
+use super::items::{completed_kind, kebab_sandbox, started_kind, user_response_item};
 use super::state::{ActiveTurn, ToldContext};
 use super::tool_calls::{ToolEnd, ToolOutput};
 use super::{AfterResponse, ThreadEventKind, ThreadHandle, ThreadManager, TurnRequest};
@@ -610,8 +610,7 @@ impl TurnRunner {
                     return;
                 };
                 let started_at_ms = now_ms();
-                open.started
-                    .push((kind_id(&kind).to_owned(), started_at_ms));
+                open.started.push((kind.id().to_owned(), started_at_ms));
                 self.emit(ThreadEventKind::ItemStarted {
                     turn_id,
                     item: ThreadItem {
@@ -678,7 +677,7 @@ impl TurnRunner {
             return;
         };
         let turn_id = self.turn.id.clone();
-        let id = kind_id(&kind).to_owned();
+        let id = kind.id().to_owned();
         let completed_at_ms = now_ms();
         let started_at_ms = open
             .started

@@ -25,7 +25,14 @@ pub struct ThreadItem {
 impl ThreadItem {
     /// The item's id.
     pub fn id(&self) -> &str {
-        match &self.kind {
+        self.kind.id()
+    }
+}
+
+impl ThreadItemKind {
+    /// The item's id.
+    pub fn id(&self) -> &str {
+        match self {
             ThreadItemKind::UserMessage { id, .. }
             | ThreadItemKind::AgentMessage { id, .. }
             | ThreadItemKind::Reasoning { id, .. }
