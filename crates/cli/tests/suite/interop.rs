@@ -211,3 +211,99 @@ fn tern_continues_a_thread_the_reference_wrote() {
     let mut tern = spawn_tern(home.path());
     continue_thread(&mut tern, &mock, &thread_id, "from tern");
 }
+
+/// The tool items of a thread as `thread/read` shows them, reduced to the fields both
+/// implementations fill the same way.
+fn tool_items(server: &mut TernProcess, thread_id: &str) -> Vec<Value> {
+    let id = server.request(
+        "thread/read",
+        json!({"threadId": thread_id, "includeTurns": true}),
+    );
+    let read = server.result(id)["thread"].clone();
+    let keys = [
+        "type",
+        "id",
+        "status",
+        "command",
+        "cwd",
+        "exitCode",
+        "aggregatedOutput",
+        "commandActions",
+        "changes",
+    ];
+    read["turns"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["type"] == "commandExecution" || item["type"] == "fileChange")
+        .map(|item| {
+            keys.iter()
+                .filter_map(|key| Some(((*key).to_owned(), item.get(*key)?.clone())))
+                .collect()
+        })
+        .collect()
+}
+
+/// Commands and file changes the reference stored read the same in tern, and the reverse as far
+/// as the reference reads tern's.
+#[test]
+fn tool_items_read_the_same_in_both() {
+    let Some(reference) = reference_binary() else {
+        return;
+    };
+    let patch = "*** Begin Patch\n*** Add File: a.txt\n+hello\n*** End Patch\n";
+    for tern_writes in [true, false] {
+        let mock = MockModelServer::start(vec![
+            responses::tool_call(
+                "r1",
+                "c1",
+                "exec_command",
+                &json!({"cmd": "echo hi; exit 3"}),
+            ),
+            responses::tool_call(
+                "r2",
+                "c2",
+                "exec_command",
+                &json!({"cmd": format!("apply_patch <<'EOF'\n{patch}EOF\n")}),
+            ),
+            responses::text_response("r3", &["done"]),
+        ]);
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("config.toml"), config(&mock)).unwrap();
+        let cwd = tempfile::tempdir().unwrap();
+        let mut writer = if tern_writes {
+            spawn_tern(home.path())
+        } else {
+            spawn_reference(&reference, home.path())
+        };
+        let id = writer.request(
+            "thread/start",
+            json!({"cwd": cwd.path(), "approvalPolicy": "never", "sandbox": "danger-full-access"}),
+        );
+        let thread_id = writer.result(id)["thread"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        run_turn(&mut writer, &thread_id, "go");
+        stop(writer);
+
+        let mut tern = spawn_tern(home.path());
+        let by_tern = tool_items(&mut tern, &thread_id);
+        stop(tern);
+        let mut codex = spawn_reference(&reference, home.path());
+        let by_reference = tool_items(&mut codex, &thread_id);
+        stop(codex);
+        assert_eq!(
+            by_tern.len(),
+            2,
+            "written by tern: {tern_writes}: {by_tern:?}"
+        );
+        if tern_writes {
+            // The reference rebuilds threads it did not create from older events, and from
+            // those it shows no commands (openai/codex#28162); file changes it does show.
+            assert_eq!(by_reference, by_tern[1..], "{by_reference:?}");
+        } else {
+            assert_eq!(by_tern, by_reference);
+        }
+    }
+}

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tern_protocol::v2::{TurnError, UserInput};
 
+use super::items::{
+    StoredChange, StoredCommand, StoredDynamicCall, StoredFileChange, StoredStatus, StoredWebSearch,
+};
+
 /// The first line: who made the thread, where, and with what instructions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionMeta {
@@ -125,6 +129,17 @@ pub enum EventMsg {
         #[serde(default)]
         phase: Option<String>,
     },
+    /// A file change, the older way (see [`EventMsg::UserMessage`]); written, not read.
+    PatchApplyEnd {
+        call_id: String,
+        turn_id: String,
+        stdout: String,
+        stderr: String,
+        success: bool,
+        #[serde(with = "super::items::ordered_map")]
+        changes: Vec<(String, StoredChange)>,
+        status: StoredStatus,
+    },
     /// `thread/revert`: the turn `before_turn_id` and all later ones were dropped.
     ThreadReverted { before_turn_id: String },
     /// The user named (or renamed) the thread.
@@ -158,6 +173,15 @@ pub enum RolloutItem {
     },
     ContextCompaction {
         id: String,
+    },
+    CommandExecution(StoredCommand),
+    FileChange(StoredFileChange),
+    DynamicToolCall(StoredDynamicCall),
+    WebSearch(StoredWebSearch),
+    ImageView {
+        id: String,
+        /// A `file://` URL.
+        path: String,
     },
     #[serde(other)]
     Other,

@@ -4,12 +4,18 @@
 //! `sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<thread id>.jsonl` (UTC), moved to
 //! `archived_sessions/` when archived.
 
+mod items;
 mod line;
 mod reader;
 mod writer;
 
 use std::path::{Path, PathBuf};
 
+pub(crate) use items::rollout_item;
+pub use items::{
+    StoredChange, StoredCommand, StoredCommandAction, StoredCommandSource, StoredDuration,
+    StoredDynamicCall, StoredFileChange, StoredStatus, StoredWebSearch, StoredWebSearchAction,
+};
 pub(crate) use line::LineIn as RawLine;
 pub use line::{
     AgentContent, BaseInstructions, EventMsg, RolloutItem, SessionMeta, SnakeUsage, TokenCountInfo,
@@ -18,7 +24,7 @@ pub use line::{
 pub use reader::{
     LoadedRollout, ReadError, ReadOptions, read_rollout, read_rollout_with, stream_turns,
 };
-pub(crate) use reader::{legacy_event, preview_of, rollout_item};
+pub(crate) use reader::{legacy_event, preview_of};
 pub use writer::RolloutWriter;
 
 use crate::time::Utc;

@@ -13,7 +13,8 @@ use tern_protocol::v2::{
     ThreadItem, ThreadItemKind, ThreadTokenUsage, Turn, TurnItemsView, TurnStatus, UserInput,
 };
 
-use super::line::{AgentContent, EventMsg, LineIn, RolloutItem, SessionMeta, TurnContextLine};
+use super::items::{file_change_kind, thread_item_kind};
+use super::line::{EventMsg, LineIn, SessionMeta, TurnContextLine};
 use crate::model::ResponseItem;
 
 /// Everything a rollout says about its thread.
@@ -238,26 +239,7 @@ impl Builder<'_> {
                 started_at_ms,
                 completed_at_ms,
                 ..
-            } => {
-                let Some(kind) = thread_item_kind(item) else {
-                    return;
-                };
-                if self.preview.is_empty() {
-                    if let ThreadItemKind::UserMessage { content, .. } = &kind {
-                        self.preview = preview_of(content);
-                    }
-                }
-                if self.options.is_some_and(|o| !o.items) {
-                    return;
-                }
-                if let Some(turn) = self.turns.iter_mut().rev().find(|t| t.id == turn_id) {
-                    turn.items.push(ThreadItem {
-                        kind,
-                        started_at_ms,
-                        completed_at_ms,
-                    });
-                }
-            }
+            } => self.item_completed(&turn_id, item, started_at_ms, completed_at_ms),
             EventMsg::TokenCount { info: Some(info) } => {
                 self.token_usage = Some(ThreadTokenUsage {
                     total: info.total_token_usage.into(),
@@ -311,7 +293,57 @@ impl Builder<'_> {
                     phase: None,
                 });
             }
+            EventMsg::PatchApplyEnd {
+                call_id,
+                stdout,
+                stderr,
+                changes,
+                status,
+                ..
+            } => {
+                let stored = super::StoredFileChange {
+                    id: call_id,
+                    changes,
+                    status,
+                    stdout,
+                    stderr,
+                };
+                self.legacy_item(file_change_kind(stored));
+            }
             EventMsg::TokenCount { info: None } | EventMsg::Other => {}
+        }
+    }
+
+    fn item_completed(
+        &mut self,
+        turn_id: &str,
+        item: super::RolloutItem,
+        started_at_ms: Option<i64>,
+        completed_at_ms: Option<i64>,
+    ) {
+        let wants_items = self.options.is_none_or(|o| o.items);
+        let gives_preview =
+            self.preview.is_empty() && matches!(item, super::RolloutItem::UserMessage { .. });
+        if !wants_items && !gives_preview {
+            return;
+        }
+        let Some(kind) = thread_item_kind(item) else {
+            return;
+        };
+        if self.preview.is_empty() {
+            if let ThreadItemKind::UserMessage { content, .. } = &kind {
+                self.preview = preview_of(content);
+            }
+        }
+        if !wants_items {
+            return;
+        }
+        if let Some(turn) = self.turns.iter_mut().rev().find(|t| t.id == *turn_id) {
+            turn.items.push(ThreadItem {
+                kind,
+                started_at_ms,
+                completed_at_ms,
+            });
         }
     }
 
@@ -446,67 +478,25 @@ impl Builder<'_> {
     }
 }
 
-/// The wire item for a stored item.
-fn thread_item_kind(item: RolloutItem) -> Option<ThreadItemKind> {
-    Some(match item {
-        RolloutItem::UserMessage { id, content } => ThreadItemKind::UserMessage {
-            id,
-            client_id: None,
-            content,
-        },
-        RolloutItem::AgentMessage { id, content } => ThreadItemKind::AgentMessage {
-            id,
-            text: content
-                .into_iter()
-                .map(|AgentContent::Text { text }| text)
-                .collect(),
-            phase: None,
-        },
-        RolloutItem::Reasoning {
-            id,
-            summary_text,
-            raw_content,
-        } => ThreadItemKind::Reasoning {
-            id,
-            summary: summary_text,
-            content: raw_content,
-        },
-        RolloutItem::ContextCompaction { id } => ThreadItemKind::ContextCompaction { id },
-        RolloutItem::Other => return None,
-    })
-}
-
-/// The stored item for a wire item.
-pub(crate) fn rollout_item(kind: &ThreadItemKind) -> RolloutItem {
-    match kind.clone() {
-        ThreadItemKind::UserMessage { id, content, .. } => RolloutItem::UserMessage { id, content },
-        ThreadItemKind::AgentMessage { id, text, .. } => RolloutItem::AgentMessage {
-            id,
-            content: vec![AgentContent::Text { text }],
-        },
-        ThreadItemKind::Reasoning {
-            id,
-            summary,
-            content,
-        } => RolloutItem::Reasoning {
-            id,
-            summary_text: summary,
-            raw_content: content,
-        },
-        ThreadItemKind::ContextCompaction { id } => RolloutItem::ContextCompaction { id },
-        // FIXME(issue 4): tool items are rebuilt from their `function_call` lines for now;
-        // store them as the reference does once its layout for them is pinned.
-        ThreadItemKind::CommandExecution { .. }
-        | ThreadItemKind::FileChange { .. }
-        | ThreadItemKind::DynamicToolCall { .. }
-        | ThreadItemKind::WebSearch { .. }
-        | ThreadItemKind::ImageView { .. } => RolloutItem::Other,
-    }
-}
-
-/// The older `user_message`/`agent_message` event for a message item.
-pub(crate) fn legacy_event(kind: &ThreadItemKind) -> Option<EventMsg> {
+/// The older event for an item, from which the reference rebuilds the items of threads it did
+/// not create: `user_message`, `agent_message`, `patch_apply_end`. (It rebuilds no commands
+/// from such threads, even from its own older rollouts.)
+pub(crate) fn legacy_event(turn_id: &str, kind: &ThreadItemKind) -> Option<EventMsg> {
     match kind {
+        ThreadItemKind::FileChange { .. } => {
+            let super::RolloutItem::FileChange(change) = super::rollout_item(kind) else {
+                return None;
+            };
+            Some(EventMsg::PatchApplyEnd {
+                call_id: change.id,
+                turn_id: turn_id.to_owned(),
+                success: change.status == super::StoredStatus::Completed,
+                stdout: change.stdout,
+                stderr: change.stderr,
+                changes: change.changes,
+                status: change.status,
+            })
+        }
         ThreadItemKind::UserMessage { content, .. } => Some(EventMsg::UserMessage {
             message: preview_of(content),
             images: content

@@ -211,8 +211,146 @@ fn older_message_events_give_items_only_when_item_completed_lines_are_missing() 
         )
         .unwrap();
     writer
-        .append("event_msg", &legacy_event(&user).unwrap())
+        .append("event_msg", &legacy_event("u", &user).unwrap())
         .unwrap();
     drop(writer);
     assert_eq!(read_rollout(&path).unwrap().turns[0].items.len(), 1);
+}
+
+/// Tool items as the reference stores them (shapes observed from 0.169.0's rollouts).
+const REFERENCE_TOOL_ITEMS: [&str; 6] = [
+    r#"{"type":"CommandExecution","id":"call_2","process_id":"42276","command":["/bin/bash","-lc","echo out; echo err >&2; exit 3"],"cwd":"file:///tmp/c%20d","parsed_cmd":[{"type":"unknown","cmd":"echo out; echo err >&2; exit 3"}],"source":"unified_exec_startup","status":"failed","aggregated_output":"err\nout\n","exit_code":3,"duration":{"secs":1,"nanos":17556000}}"#,
+    r#"{"type":"CommandExecution","id":"5ea5","command":["/bin/bash","-lc","ls src"],"cwd":"file:///tmp/w","parsed_cmd":[{"type":"list_files","cmd":"ls src","path":"src"}],"source":"user_shell","status":"completed","aggregated_output":"a\n","exit_code":0,"duration":{"secs":0,"nanos":340887748}}"#,
+    r#"{"type":"FileChange","id":"call_4","changes":{"/tmp/w/sub/b.txt":{"type":"add","content":"b1\n"},"/tmp/w/a.txt":{"type":"delete","content":"old\n"},"/tmp/w/c.txt":{"type":"update","unified_diff":"@@ -1 +1 @@\n-x\n+y\n","move_path":"/tmp/w/d.txt"}},"status":"completed","stdout":"Success. Updated the following files:\nA sub/b.txt\nD a.txt\nM d.txt\n","stderr":""}"#,
+    r#"{"type":"DynamicToolCall","id":"call_6","tool":"lookup","arguments":{"q":"y"},"status":"failed","content_items":[{"type":"inputText","text":"dynamic tool request failed"}],"success":false,"duration":{"secs":0,"nanos":899102}}"#,
+    r#"{"type":"ImageView","id":"call_1","path":"file:///tmp/w/img.png"}"#,
+    r#"{"type":"WebSearch","id":"ws_1","query":"rust","action":{"type":"search","query":"rust"}}"#,
+];
+
+#[test]
+fn reference_tool_items_read_as_wire_items() {
+    use tern_protocol::v2::{
+        CommandAction, CommandExecutionSource, CommandExecutionStatus, DynamicToolCallStatus,
+        PatchChangeKind,
+    };
+    let kinds: Vec<ThreadItemKind> = REFERENCE_TOOL_ITEMS
+        .iter()
+        .map(|text| {
+            let item: RolloutItem = serde_json::from_str(text).unwrap();
+            items::thread_item_kind(item).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        kinds[0],
+        ThreadItemKind::CommandExecution {
+            id: "call_2".into(),
+            command: "/bin/bash -lc 'echo out; echo err >&2; exit 3'".into(),
+            cwd: "/tmp/c d".into(),
+            process_id: Some("42276".into()),
+            source: CommandExecutionSource::UnifiedExecStartup,
+            status: CommandExecutionStatus::Failed,
+            command_actions: vec![CommandAction::Unknown {
+                command: "echo out; echo err >&2; exit 3".into()
+            }],
+            aggregated_output: Some("err\nout\n".into()),
+            exit_code: Some(3),
+            duration_ms: Some(1017),
+        }
+    );
+    let ThreadItemKind::FileChange { changes, .. } = &kinds[2] else {
+        panic!("{:?}", kinds[2]);
+    };
+    let summary: Vec<_> = changes
+        .iter()
+        .map(|c| (c.path.as_str(), c.kind.clone(), c.diff.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("/tmp/w/sub/b.txt", PatchChangeKind::Add, "b1\n"),
+            ("/tmp/w/a.txt", PatchChangeKind::Delete, "old\n"),
+            (
+                "/tmp/w/c.txt",
+                PatchChangeKind::Update {
+                    move_path: Some("/tmp/w/d.txt".into())
+                },
+                "@@ -1 +1 @@\n-x\n+y\n"
+            ),
+        ]
+    );
+    assert!(matches!(
+        &kinds[3],
+        ThreadItemKind::DynamicToolCall {
+            status: DynamicToolCallStatus::Failed,
+            success: Some(false),
+            duration_ms: Some(0),
+            ..
+        }
+    ));
+    assert_eq!(
+        kinds[4],
+        ThreadItemKind::ImageView {
+            id: "call_1".into(),
+            path: "/tmp/w/img.png".into()
+        }
+    );
+}
+
+#[test]
+fn tool_items_are_stored_as_the_reference_stores_them() {
+    for text in REFERENCE_TOOL_ITEMS {
+        let reference: serde_json::Value = serde_json::from_str(text).unwrap();
+        let kind = items::thread_item_kind(serde_json::from_str(text).unwrap()).unwrap();
+        let ours = serde_json::to_value(rollout_item(&kind)).unwrap();
+        // Durations are kept to the millisecond; a file change's report names absolute paths
+        // (the item does not say what the cwd was).
+        let without_duration = |mut v: serde_json::Value| {
+            let object = v.as_object_mut().unwrap();
+            object.remove("duration");
+            if let Some(stdout) = object.get_mut("stdout") {
+                *stdout = stdout.as_str().unwrap().replace("/tmp/w/", "").into();
+            }
+            v
+        };
+        assert_eq!(
+            without_duration(ours),
+            without_duration(reference),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn an_older_rollout_s_patch_events_give_file_changes() {
+    let text = concat!(
+        r#"{"timestamp":"t","type":"session_meta","payload":{"id":"s","timestamp":"t","cwd":"/w"}}"#,
+        "\n",
+        r#"{"timestamp":"t","type":"event_msg","payload":{"type":"task_started","turn_id":"u"}}"#,
+        "\n",
+        r#"{"timestamp":"t","type":"event_msg","payload":{"type":"patch_apply_end","call_id":"c","turn_id":"u","stdout":"","stderr":"","success":true,"changes":{"/w/a":{"type":"add","content":"x\n"}},"status":"completed"}}"#,
+        "\n",
+        r#"{"timestamp":"t","type":"event_msg","payload":{"type":"task_complete","turn_id":"u"}}"#,
+        "\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let loaded = read_rollout(&path).unwrap();
+    let kinds: Vec<_> = loaded.turns[0]
+        .items
+        .iter()
+        .map(|i| i.kind.clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [ThreadItemKind::FileChange {
+            id: "c".into(),
+            changes: vec![tern_protocol::v2::FileUpdateChange {
+                path: "/w/a".into(),
+                kind: tern_protocol::v2::PatchChangeKind::Add,
+                diff: "x\n".into()
+            }],
+            status: tern_protocol::v2::PatchApplyStatus::Completed,
+        }]
+    );
 }

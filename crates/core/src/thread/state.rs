@@ -466,21 +466,17 @@ impl ThreadState {
                 self.persist("response_item", item);
             }
             for item in &turn.items {
-                let stored = crate::rollout::rollout_item(&item.kind);
-                if stored == crate::rollout::RolloutItem::Other {
-                    continue;
-                }
                 self.persist(
                     "event_msg",
                     &EventMsg::ItemCompleted {
                         thread_id: Some(self.id.clone()),
                         turn_id: turn.id.clone(),
-                        item: stored,
+                        item: crate::rollout::rollout_item(&item.kind),
                         started_at_ms: item.started_at_ms,
                         completed_at_ms: item.completed_at_ms,
                     },
                 );
-                if let Some(legacy) = crate::rollout::legacy_event(&item.kind) {
+                if let Some(legacy) = crate::rollout::legacy_event(&turn.id, &item.kind) {
                     self.persist("event_msg", &legacy);
                 }
             }

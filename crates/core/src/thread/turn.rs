@@ -923,11 +923,8 @@ pub(super) fn persist_item(
     turn_id: &str,
     item: &ThreadItem,
 ) {
-    let stored = rollout_item(&item.kind);
-    if stored != crate::rollout::RolloutItem::Other {
-        state.persist("event_msg", &item_completed(thread_id, turn_id, item));
-    }
-    if let Some(legacy) = crate::rollout::legacy_event(&item.kind) {
+    state.persist("event_msg", &item_completed(thread_id, turn_id, item));
+    if let Some(legacy) = crate::rollout::legacy_event(turn_id, &item.kind) {
         state.persist("event_msg", &legacy);
     }
 }
