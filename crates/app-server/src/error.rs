@@ -61,7 +61,8 @@ pub(crate) fn core(err: CoreError) -> RpcError {
         | CoreError::TurnMismatch { .. }
         | CoreError::UnknownTurn { .. }
         | CoreError::Unrevertable { .. }
-        | CoreError::Ephemeral { .. } => RpcError::invalid_request(err.to_string()),
+        | CoreError::Ephemeral { .. }
+        | CoreError::EmptyCommand => RpcError::invalid_request(err.to_string()),
         CoreError::InvalidCwd { .. }
         | CoreError::Config(_)
         | CoreError::UnknownProvider { .. }

@@ -281,11 +281,10 @@ pub(crate) async fn dispatch(req: RequestCtx, request: ClientRequest) -> Reply {
                 .map(|(response, gate)| (response, After::Release(gate)));
             reply_then::<client::TurnInterrupt>(result, experimental)
         }
-        // FIXME(issue 4): `thread/shellCommand` (an auxiliary turn with a `userShell` item).
-        ClientRequest::ThreadShellCommand(_) => reply::<client::ThreadShellCommand>(
-            Err(RpcError::invalid_request(
-                "thread/shellCommand is not supported by this server yet",
-            )),
+        ClientRequest::ThreadShellCommand(params) => reply_then::<client::ThreadShellCommand>(
+            handlers::turn::thread_shell_command(&req, params)
+                .await
+                .map(|(response, gate)| (response, After::Release(gate))),
             experimental,
         ),
         ClientRequest::ServerDiagnostics(params) => reply::<client::ServerDiagnostics>(

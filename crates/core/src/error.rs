@@ -95,6 +95,9 @@ pub enum CoreError {
     /// A turn needs input.
     #[error("input must not be empty")]
     EmptyInput,
+
+    #[error("command must not be empty")]
+    EmptyCommand,
     /// Reading or writing thread state failed.
     #[error("{context}: {source}")]
     Io {

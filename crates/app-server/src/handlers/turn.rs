@@ -1,12 +1,14 @@
 //! `turn/*`: starting and interrupting turns.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use tern_core::thread::{AfterResponse, TurnRequest};
-use tern_protocol::jsonrpc::RpcError;
+use tern_core::thread::{AfterResponse, TurnKind, TurnRequest};
+use tern_protocol::jsonrpc::{RpcError, error_code};
 use tern_protocol::v2::{
-    ThreadCompactStartParams, ThreadCompactStartResponse, TurnInterruptParams,
-    TurnInterruptResponse, TurnStartParams, TurnStartResponse, TurnSteerParams, TurnSteerResponse,
+    ThreadCompactStartParams, ThreadCompactStartResponse, ThreadShellCommandParams,
+    ThreadShellCommandResponse, TurnInterruptParams, TurnInterruptResponse, TurnStartParams,
+    TurnStartResponse, TurnSteerParams, TurnSteerResponse,
 };
 
 use crate::error;
@@ -29,7 +31,7 @@ pub(crate) async fn turn_start(
         client_user_message_id: params.client_user_message_id,
         originator: req.client_name.clone(),
         user_agent: req.user_agent.clone(),
-        compact_only: false,
+        kind: TurnKind::Model,
     };
     let (turn, after) = req
         .server
@@ -88,4 +90,35 @@ pub(crate) async fn thread_compact_start(
         .map_err(error::core)?;
     req.subscribe(&params.thread_id);
     Ok((ThreadCompactStartResponse {}, after))
+}
+
+/// Runs a command line for the user: a turn of its own on an idle thread, or part of the
+/// running turn. Its item's events follow the result.
+pub(crate) async fn thread_shell_command(
+    req: &RequestCtx,
+    params: ThreadShellCommandParams,
+) -> Result<(ThreadShellCommandResponse, AfterResponse), RpcError> {
+    let timeout = match params.timeout_ms {
+        None => None,
+        Some(ms) => Some(Duration::from_millis(u64::try_from(ms).map_err(|_| {
+            RpcError::new(
+                error_code::INVALID_PARAMS,
+                format!("thread/shellCommand timeoutMs must be non-negative, got {ms}"),
+            )
+        })?)),
+    };
+    let request = TurnRequest::shell(
+        params.command,
+        timeout,
+        req.client_name.clone(),
+        req.user_agent.clone(),
+    );
+    let (_, after) = req
+        .server
+        .threads
+        .start_turn(&params.thread_id, request)
+        .await
+        .map_err(error::core)?;
+    req.subscribe(&params.thread_id);
+    Ok((ThreadShellCommandResponse {}, after))
 }

@@ -643,3 +643,240 @@ fn tool_items_survive_a_restart() {
     };
     assert_eq!(without_phase(stored), without_phase(&live));
 }
+
+/// The user messages of a model request, as text.
+fn user_texts(body: &Value) -> Vec<String> {
+    body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["type"] == "message" && item["role"] == "user")
+        .map(|item| item["content"][0]["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn shell_commands_refuse_bad_params_and_unknown_threads() {
+    let mock = MockModelServer::start(vec![]);
+    let mut tern = server_for(&mock);
+    let (thread_id, _) = start_thread(&mut tern, &json!({}));
+    let id = tern.request(
+        "thread/shellCommand",
+        json!({"threadId": thread_id, "command": " "}),
+    );
+    let error = tern.error(id);
+    assert_eq!(
+        (error["code"].as_i64(), error["message"].as_str()),
+        (Some(-32600), Some("command must not be empty"))
+    );
+    let id = tern.request(
+        "thread/shellCommand",
+        json!({"threadId": thread_id, "command": "echo x", "timeoutMs": -1}),
+    );
+    let error = tern.error(id);
+    assert_eq!(
+        (error["code"].as_i64(), error["message"].as_str()),
+        (
+            Some(-32602),
+            Some("thread/shellCommand timeoutMs must be non-negative, got -1")
+        )
+    );
+    let unknown = "00000000-0000-0000-0000-000000000000";
+    let id = tern.request(
+        "thread/shellCommand",
+        json!({"threadId": unknown, "command": "echo x"}),
+    );
+    assert_eq!(
+        tern.error(id)["message"],
+        format!("thread not found: {unknown}")
+    );
+    assert!(mock.requests().is_empty());
+}
+
+/// On an idle thread a shell command is a turn of its own that runs outside the sandbox and
+/// asks the model nothing; the model hears of it on the next turn.
+#[test]
+fn a_shell_command_is_a_turn_of_its_own_and_the_model_hears_of_it_next() {
+    let mock = MockModelServer::start(vec![done()]);
+    let mut tern = server_for(&mock);
+    let (thread_id, cwd) = start_thread(
+        &mut tern,
+        &json!({"approvalPolicy": "never", "sandbox": "read-only"}),
+    );
+    let id = tern.request(
+        "thread/shellCommand",
+        json!({"threadId": thread_id, "command": "echo hi; echo err >&2; touch made; exit 2"}),
+    );
+    assert_eq!(tern.result(id), json!({}));
+    let messages = finish_turn(&mut tern, never);
+    assert_eq!(
+        names(&messages),
+        [
+            "thread/status/changed",
+            "turn/started",
+            "item/started",
+            "item/commandExecution/outputDelta",
+            "item/commandExecution/outputDelta",
+            "item/completed",
+            "thread/status/changed",
+            "turn/completed"
+        ]
+    );
+    let started = &notifications(&messages, "item/started")[0]["item"];
+    assert_eq!(
+        started["command"],
+        "/bin/bash -lc 'echo hi; echo err >&2; touch made; exit 2'"
+    );
+    assert_eq!(started["source"], "userShell");
+    assert_eq!(started["processId"], Value::Null);
+    assert_eq!(started["cwd"], cwd.to_str().unwrap());
+    let completed = &notifications(&messages, "item/completed")[0]["item"];
+    assert_eq!(completed["status"], "failed");
+    assert_eq!(completed["exitCode"], 2);
+    assert_eq!(completed["aggregatedOutput"], "hi\nerr\n");
+    // Unsandboxed although the thread is read-only.
+    assert!(cwd.join("made").exists());
+    let turn = &notifications(&messages, "turn/completed")[0]["turn"];
+    assert_eq!(turn["status"], "completed");
+    assert!(mock.requests().is_empty());
+
+    start_turn(&mut tern, &thread_id);
+    finish_turn(&mut tern, never);
+    let texts = user_texts(&mock.requests()[0].body);
+    let shell = texts
+        .iter()
+        .position(|t| t.starts_with("<user_shell_command>"))
+        .unwrap();
+    let context = texts
+        .iter()
+        .position(|t| t.starts_with("<environment_context>"))
+        .unwrap();
+    assert!(shell < context, "{texts:?}");
+    assert_eq!(texts.last().unwrap(), "go");
+    let message = &texts[shell];
+    assert!(
+        message.starts_with(
+            "<user_shell_command>\n<command>\necho hi; echo err >&2; touch made; exit 2\n\
+             </command>\n<result>\nExit code: 2\nDuration: "
+        ) && message.ends_with(" seconds\nOutput:\nhi\nerr\n\n</result>\n</user_shell_command>"),
+        "{message}"
+    );
+
+    // A shell turn survives a reread like any other.
+    let id = tern.request(
+        "thread/read",
+        json!({"threadId": thread_id, "includeTurns": true}),
+    );
+    let read = tern.result(id);
+    assert_eq!(read["thread"]["turns"][0]["items"][0], *completed);
+}
+
+/// During a turn, a shell command joins it; the model hears of it after the tool output it
+/// is waiting for. A time limit ends a command that runs too long.
+#[test]
+fn a_shell_command_during_a_turn_joins_it() {
+    let mock = MockModelServer::start(vec![
+        call(
+            "c1",
+            "exec_command",
+            &json!({"cmd": "sleep 2; echo agent", "yield_time_ms": 5000}),
+        ),
+        done(),
+    ]);
+    let mut tern = server_for(&mock);
+    let (thread_id, _) = start_thread(
+        &mut tern,
+        &json!({"approvalPolicy": "never", "sandbox": "danger-full-access"}),
+    );
+    start_turn(&mut tern, &thread_id);
+    let started = tern.notification("turn/started");
+    let turn_id = started["turn"]["id"].as_str().unwrap().to_owned();
+    mock.wait_for_requests(1, DEFAULT_TIMEOUT);
+    let id = tern.request(
+        "thread/shellCommand",
+        json!({"threadId": thread_id, "command": "echo during"}),
+    );
+    let id2 = tern.request(
+        "thread/shellCommand",
+        json!({"threadId": thread_id, "command": "sleep 5", "timeoutMs": 200}),
+    );
+    let messages = finish_turn(&mut tern, never);
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m, Received::Result { id: i, .. } if *i == id))
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m, Received::Result { id: i, .. } if *i == id2))
+    );
+    let shell: Vec<&Value> = notifications(&messages, "item/completed")
+        .into_iter()
+        .filter(|p| p["item"]["source"] == "userShell")
+        .collect();
+    assert_eq!(shell.len(), 2, "{messages:?}");
+    for params in &shell {
+        assert_eq!(params["turnId"], turn_id.as_str());
+    }
+    let during = shell.iter().find(|p| p["item"]["exitCode"] == 0).unwrap();
+    assert_eq!(during["item"]["aggregatedOutput"], "during\n");
+    let late = shell.iter().find(|p| p["item"]["exitCode"] == 124).unwrap();
+    assert_eq!(late["item"]["status"], "failed");
+    assert!(
+        late["item"]["aggregatedOutput"]
+            .as_str()
+            .unwrap()
+            .contains("timed out after 200 ms")
+    );
+    // The follow-up request: the call, its output, then the shell commands.
+    let body = &mock.wait_for_requests(2, DEFAULT_TIMEOUT)[1].body;
+    let kinds: Vec<&str> = body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["type"].as_str().unwrap())
+        .collect();
+    let output = kinds
+        .iter()
+        .position(|k| *k == "function_call_output")
+        .unwrap();
+    let texts = user_texts(body);
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| t.starts_with("<user_shell_command>"))
+            .count(),
+        2,
+        "{texts:?}"
+    );
+    assert_eq!(kinds.len(), output + 3, "{kinds:?}");
+}
+
+#[test]
+fn interrupting_a_shell_turn_kills_its_command() {
+    let mock = MockModelServer::start(vec![]);
+    let mut tern = server_for(&mock);
+    let (thread_id, _) = start_thread(&mut tern, &json!({}));
+    let id = tern.request(
+        "thread/shellCommand",
+        json!({"threadId": thread_id, "command": "echo running; sleep 30"}),
+    );
+    tern.result(id);
+    let turn_id = tern.notification("turn/started")["turn"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Killing a login shell before its profile ran could leave the profile's locks behind.
+    tern.notification("item/commandExecution/outputDelta");
+    let id = tern.request(
+        "turn/interrupt",
+        json!({"threadId": thread_id, "turnId": turn_id}),
+    );
+    tern.result(id);
+    let completed = tern.notification("item/completed");
+    assert_eq!(completed["item"]["status"], "failed");
+    assert_eq!(completed["item"]["exitCode"], 137);
+    let turn = tern.notification("turn/completed");
+    assert_eq!(turn["turn"]["status"], "interrupted");
+}

@@ -15,6 +15,7 @@ mod requests;
 mod state;
 mod tool_calls;
 mod turn;
+mod user_shell;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -64,13 +65,42 @@ pub struct TurnRequest {
     /// For the `originator` and `user-agent` headers of model requests.
     pub originator: String,
     pub user_agent: String,
-    /// A turn that only compacts the conversation (`thread/compact/start`); `input` is empty.
-    pub compact_only: bool,
+    pub kind: TurnKind,
+}
+
+/// What a turn does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TurnKind {
+    /// Asks the model about the input until it stops (`turn/start`).
+    Model,
+    /// Only compacts the conversation (`thread/compact/start`); `input` is empty.
+    Compact,
+    /// Runs a command line for the user and asks the model nothing (`thread/shellCommand`);
+    /// `input` is empty. During another turn the command joins that turn instead.
+    Shell {
+        command: String,
+        timeout: std::time::Duration,
+    },
 }
 
 impl TurnRequest {
     /// A `thread/compact/start` turn.
     pub fn compaction(originator: String, user_agent: String) -> Self {
+        Self::without_input(TurnKind::Compact, originator, user_agent)
+    }
+
+    /// A `thread/shellCommand` turn; `timeout` defaults to an hour.
+    pub fn shell(
+        command: String,
+        timeout: Option<std::time::Duration>,
+        originator: String,
+        user_agent: String,
+    ) -> Self {
+        let timeout = timeout.unwrap_or(user_shell::DEFAULT_TIMEOUT);
+        Self::without_input(TurnKind::Shell { command, timeout }, originator, user_agent)
+    }
+
+    fn without_input(kind: TurnKind, originator: String, user_agent: String) -> Self {
         Self {
             input: Vec::new(),
             cwd: None,
@@ -83,7 +113,7 @@ impl TurnRequest {
             client_user_message_id: None,
             originator,
             user_agent,
-            compact_only: true,
+            kind,
         }
     }
 }
@@ -346,8 +376,12 @@ impl ThreadManager {
         request: TurnRequest,
     ) -> Result<(Turn, AfterResponse), CoreError> {
         check_thread_id(thread_id)?;
-        if request.input.is_empty() && !request.compact_only {
-            return Err(CoreError::EmptyInput);
+        match &request.kind {
+            TurnKind::Model if request.input.is_empty() => return Err(CoreError::EmptyInput),
+            TurnKind::Shell { command, .. } if command.trim().is_empty() => {
+                return Err(CoreError::EmptyCommand);
+            }
+            _ => {}
         }
         if let Some(cwd) = &request.cwd {
             checked_cwd(cwd)?;

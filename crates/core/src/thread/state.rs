@@ -157,18 +157,18 @@ pub(crate) struct ActiveTurn {
     /// Input from `turn/steer` (or a `turn/start` while running), taken before the next model
     /// request.
     pub(crate) steered: std::sync::Arc<std::sync::Mutex<SteerQueue>>,
-    /// A compaction turn takes no input.
-    pub(crate) compact_only: bool,
+    /// Whether the turn takes input (a compaction or shell turn does not).
+    pub(crate) takes_input: bool,
 }
 
 impl ActiveTurn {
-    /// Queues input for the turn; `false` when it no longer takes any (compaction, or ending).
+    /// Queues input for the turn; `false` when it takes none (compaction, shell) or is ending.
     pub(crate) fn steer(
         &self,
         input: Vec<tern_protocol::v2::UserInput>,
         client_id: Option<String>,
     ) -> bool {
-        if self.compact_only {
+        if !self.takes_input {
             return false;
         }
         let Ok(mut queue) = self.steered.lock() else {
@@ -220,6 +220,9 @@ pub(crate) struct ThreadState {
     /// with).
     pub(crate) told: Option<ToldContext>,
     pub(crate) active: Option<ActiveTurn>,
+    /// History that waits for the running turn's next model request (a user shell command
+    /// that finished while the model was working).
+    pub(crate) pending_history: Vec<ResponseItem>,
     /// Archived while a request held the handle: treat as not loaded.
     pub(crate) unloaded: bool,
     /// Terminal sessions, dynamic tools and standing approvals.
@@ -258,6 +261,7 @@ impl ThreadState {
             turn_history_starts: Vec::new(),
             token_usage: ThreadTokenUsage::default(),
             told: None,
+            pending_history: Vec::new(),
             active: None,
             unloaded: false,
             tools: std::sync::Arc::default(),
@@ -357,6 +361,14 @@ impl ThreadState {
 
     /// Appends a line, creating the rollout (with its `session_meta`) on first use. Ephemeral
     /// threads write nothing. A write failure is logged, not fatal: the turn goes on in memory.
+    /// Records the history that waited for a model request (see `pending_history`).
+    pub(crate) fn flush_pending_history(&mut self) {
+        for item in std::mem::take(&mut self.pending_history) {
+            self.persist("response_item", &item);
+            self.history.push(item);
+        }
+    }
+
     pub(crate) fn persist<T: Serialize>(&mut self, kind: &'static str, payload: &T) {
         let Some(path) = self.rollout_path.clone() else {
             return;
@@ -582,6 +594,7 @@ impl ThreadState {
             turn_history_starts: rollout.turn_history_starts,
             token_usage: rollout.token_usage.unwrap_or_default(),
             told: Some(told),
+            pending_history: Vec::new(),
             active: None,
             unloaded: false,
             tools: std::sync::Arc::default(),

@@ -976,17 +976,17 @@ enum Approval {
 
 /// The fixed parts of a `commandExecution` item.
 #[derive(Debug, Clone)]
-struct CommandItem {
-    id: String,
-    command: String,
-    cwd: String,
-    actions: Vec<CommandAction>,
-    source: CommandExecutionSource,
-    started_at_ms: i64,
+pub(super) struct CommandItem {
+    pub(super) id: String,
+    pub(super) command: String,
+    pub(super) cwd: String,
+    pub(super) actions: Vec<CommandAction>,
+    pub(super) source: CommandExecutionSource,
+    pub(super) started_at_ms: i64,
 }
 
 impl CommandItem {
-    fn started(&self, session: Option<i32>) -> ThreadItem {
+    pub(super) fn started(&self, session: Option<i32>) -> ThreadItem {
         ThreadItem {
             kind: ThreadItemKind::CommandExecution {
                 id: self.id.clone(),
@@ -1005,7 +1005,7 @@ impl CommandItem {
         }
     }
 
-    fn completed(
+    pub(super) fn completed(
         &self,
         session: Option<i32>,
         status: CommandExecutionStatus,
@@ -1068,7 +1068,7 @@ async fn watch_session(
     session.set_item_done();
 }
 
-async fn complete_item(
+pub(super) async fn complete_item(
     manager: &ThreadManager,
     handle: &ThreadHandle,
     turn_id: &str,

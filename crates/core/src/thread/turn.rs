@@ -21,7 +21,9 @@ use tokio::sync::oneshot;
 use super::items::{completed_kind, kebab_sandbox, started_kind, user_response_item};
 use super::state::{ActiveTurn, ToldContext};
 use super::tool_calls::{ToolEnd, ToolOutput};
-use super::{AfterResponse, ThreadEventKind, ThreadHandle, ThreadManager, TurnRequest};
+use super::{
+    AfterResponse, ThreadEventKind, ThreadHandle, ThreadManager, TurnKind, TurnRequest, user_shell,
+};
 use crate::CoreError;
 use crate::model::{ModelClient, ModelError, ModelRequest, ResponseEvent, ResponseItem, backoff};
 use crate::prompt;
@@ -46,13 +48,16 @@ pub(super) async fn start(
     }
     if let Some(active) = &state.active {
         // As the reference does: the input joins the running turn, which is returned. A
-        // compaction turn or one that is ending takes no input.
-        if request.compact_only
-            || !active.steer(
+        // compaction turn or one that is ending takes no input; a shell command runs beside.
+        let joined = match &request.kind {
+            TurnKind::Model => active.steer(
                 request.input.clone(),
                 request.client_user_message_id.clone(),
-            )
-        {
+            ),
+            TurnKind::Compact => false,
+            TurnKind::Shell { .. } => true,
+        };
+        if !joined {
             return Err(CoreError::Busy {
                 thread_id: handle.id.clone(),
             });
@@ -70,7 +75,17 @@ pub(super) async fn start(
                     ..turn.clone()
                 },
             );
-        return Ok((running, AfterResponse::new().0));
+        let after = match request.kind {
+            TurnKind::Shell { command, timeout } => user_shell::join_turn(
+                manager,
+                Arc::clone(&handle),
+                active.id.clone(),
+                command,
+                timeout,
+            ),
+            TurnKind::Model | TurnKind::Compact => AfterResponse::new().0,
+        };
+        return Ok((running, after));
     }
     let settings = &mut state.settings;
     if let Some(cwd) = &request.cwd {
@@ -99,7 +114,7 @@ pub(super) async fn start(
         id: turn_id,
         interrupt: Some(interrupt_tx),
         steered: Arc::clone(&steered),
-        compact_only: request.compact_only,
+        takes_input: request.kind == TurnKind::Model,
     });
     state.status = ThreadStatus::Active {
         active_flags: Vec::<ThreadActiveFlag>::new(),
@@ -214,13 +229,15 @@ impl TurnRunner {
         self.begin(started_at_ms).await;
 
         loop {
-            let outcome = if self.request.compact_only {
-                match self.compact(&mut interrupt).await {
+            let outcome = match &self.request.kind {
+                TurnKind::Model => self.sample_until_done(&mut interrupt).await,
+                TurnKind::Compact => match self.compact(&mut interrupt).await {
                     Ok(()) => Outcome::Completed,
                     Err(outcome) => outcome,
+                },
+                TurnKind::Shell { command, timeout } => {
+                    self.user_shell(command, *timeout, &mut interrupt).await
                 }
-            } else {
-                self.sample_until_done(&mut interrupt).await
             };
             // Input steered in while the model finished gets its own model request.
             if matches!(outcome, Outcome::Completed) && self.take_steered().await {
@@ -272,9 +289,13 @@ impl TurnRunner {
                         .and_then(|v| v.as_str().map(str::to_owned)),
                 },
             );
+            // A shell turn tells the model nothing; the next model turn does.
+            if matches!(self.request.kind, TurnKind::Shell { .. }) {
+                return;
+            }
             // The first turn tells the model where it is; a later one only what changed.
             let told = ToldContext::of(&settings);
-            let first = state.history.is_empty();
+            let first = state.history.iter().all(user_shell::is_model_message);
             let before = state.told.replace(told.clone()).filter(|_| !first);
             let mut context = Vec::new();
             if let Some(text) = &settings.developer_instructions {
@@ -305,7 +326,7 @@ impl TurnRunner {
                 state.history.push(item);
             }
         }
-        if !self.request.compact_only {
+        if self.request.kind == TurnKind::Model {
             self.record_user_message(
                 self.request.input.clone(),
                 self.request.client_user_message_id.clone(),
@@ -441,7 +462,8 @@ impl TurnRunner {
     pub(super) async fn build_request(
         &self,
     ) -> (ModelRequest, Option<crate::config::ModelProvider>) {
-        let state = self.handle.state.lock().await;
+        let mut state = self.handle.state.lock().await;
+        state.flush_pending_history();
         let settings = &state.settings;
         let mut input = Vec::with_capacity(state.history.len() + 1);
         input.push(ResponseItem::text_message(
@@ -775,7 +797,7 @@ impl TurnRunner {
         // thread free: a `turn/start` waiting for the lock starts its turn after this one's
         // `turn/completed`.
         let mut state = self.handle.state.lock().await;
-
+        state.flush_pending_history();
         persist_end(
             &mut state,
             &turn_id,
