@@ -14,9 +14,10 @@ use tern_protocol::v2::{
     AgentMessageDeltaNotification, CommandExecutionOutputDeltaNotification, ErrorNotification,
     ItemCompletedNotification, ItemStartedNotification, ReasoningSummaryPartAddedNotification,
     ReasoningSummaryTextDeltaNotification, ReasoningTextDeltaNotification,
-    ServerRequestResolvedNotification, ThreadStatusChangedNotification,
-    ThreadTokenUsageUpdatedNotification, TurnCompletedNotification, TurnDiffUpdatedNotification,
-    TurnPlanUpdatedNotification, TurnStartedNotification,
+    ServerRequestResolvedNotification, TerminalInteractionNotification,
+    ThreadStatusChangedNotification, ThreadTokenUsageUpdatedNotification,
+    TurnCompletedNotification, TurnDiffUpdatedNotification, TurnPlanUpdatedNotification,
+    TurnStartedNotification,
 };
 use tokio::sync::mpsc;
 
@@ -244,6 +245,18 @@ fn notification(event: ThreadEvent) -> ServerNotification {
                 delta,
             },
         ),
+        ThreadEventKind::TerminalInteraction {
+            turn_id,
+            item_id,
+            process_id,
+            stdin,
+        } => ServerNotification::TerminalInteraction(TerminalInteractionNotification {
+            thread_id,
+            turn_id,
+            item_id,
+            process_id,
+            stdin,
+        }),
         ThreadEventKind::PlanUpdated {
             turn_id,
             explanation,

@@ -55,9 +55,9 @@ use crate::v2::{
     CommandExecutionOutputDeltaNotification, CommandExecutionRequestApprovalParams,
     CommandExecutionRequestApprovalResponse, DynamicToolCallParams, DynamicToolCallResponse,
     FileChangeRequestApprovalParams, FileChangeRequestApprovalResponse,
-    ServerRequestResolvedNotification, ThreadShellCommandParams, ThreadShellCommandResponse,
-    ToolRequestUserInputParams, ToolRequestUserInputResponse, TurnDiffUpdatedNotification,
-    TurnPlanUpdatedNotification,
+    ServerRequestResolvedNotification, TerminalInteractionNotification, ThreadShellCommandParams,
+    ThreadShellCommandResponse, ToolRequestUserInputParams, ToolRequestUserInputResponse,
+    TurnDiffUpdatedNotification, TurnPlanUpdatedNotification,
 };
 
 /// Whether a method (or field) is part of the stable API or needs `experimentalApi`.
@@ -521,6 +521,8 @@ server_notifications! {
     ConfigWarning => "configWarning" (Stable) (ConfigWarningNotification),
     /// More output of a running `commandExecution` item.
     CommandExecutionOutputDelta => "item/commandExecution/outputDelta" (Stable) (CommandExecutionOutputDeltaNotification),
+    /// The agent wrote to (or polled) a command's terminal session.
+    TerminalInteraction => "item/commandExecution/terminalInteraction" (Stable) (TerminalInteractionNotification),
     /// A server request needs no answer any more.
     ServerRequestResolved => "serverRequest/resolved" (Stable) (ServerRequestResolvedNotification),
     /// The agent's plan for the turn changed.

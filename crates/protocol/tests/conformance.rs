@@ -40,11 +40,11 @@ use tern_protocol::v2::{
     DynamicToolCallOutputContentItem, DynamicToolCallParams, DynamicToolCallResponse,
     DynamicToolCallStatus, DynamicToolNamespaceTool, DynamicToolSpec, FileChangeApprovalDecision,
     FileChangeRequestApprovalParams, FileChangeRequestApprovalResponse, FileUpdateChange,
-    PatchApplyStatus, PatchChangeKind, ServerRequestResolvedNotification, ThreadShellCommandParams,
-    ThreadShellCommandResponse, ToolRequestUserInputAnswer, ToolRequestUserInputOption,
-    ToolRequestUserInputParams, ToolRequestUserInputQuestion, ToolRequestUserInputResponse,
-    TurnDiffUpdatedNotification, TurnPlanStep, TurnPlanStepStatus, TurnPlanUpdatedNotification,
-    WebSearchAction,
+    PatchApplyStatus, PatchChangeKind, ServerRequestResolvedNotification,
+    TerminalInteractionNotification, ThreadShellCommandParams, ThreadShellCommandResponse,
+    ToolRequestUserInputAnswer, ToolRequestUserInputOption, ToolRequestUserInputParams,
+    ToolRequestUserInputQuestion, ToolRequestUserInputResponse, TurnDiffUpdatedNotification,
+    TurnPlanStep, TurnPlanStepStatus, TurnPlanUpdatedNotification, WebSearchAction,
 };
 use tern_protocol::v2::{
     CommandExecOutputDeltaNotification, CommandExecOutputStream, CommandExecParams,
@@ -512,6 +512,16 @@ fn tool_samples() -> Vec<(&'static str, Value)> {
                 turn_id: TURN_ID.into(),
                 item_id: "call_1".into(),
                 delta: "hi\n".into(),
+            }),
+        ),
+        (
+            "TerminalInteractionNotification",
+            value(TerminalInteractionNotification {
+                thread_id: THREAD_ID.into(),
+                turn_id: TURN_ID.into(),
+                item_id: "call_1".into(),
+                process_id: "1000".into(),
+                stdin: "y\n".into(),
             }),
         ),
         (

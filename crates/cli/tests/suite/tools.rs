@@ -880,3 +880,44 @@ fn interrupting_a_shell_turn_kills_its_command() {
     let turn = tern.notification("turn/completed");
     assert_eq!(turn["turn"]["status"], "interrupted");
 }
+
+/// Writes to a terminal session are announced after the call's output, as the reference
+/// does; a write that ends the command is not.
+#[test]
+fn writes_to_a_terminal_session_are_announced() {
+    let mock = MockModelServer::start(vec![
+        call(
+            "c1",
+            "exec_command",
+            &json!({"cmd": "cat", "tty": true, "yield_time_ms": 300}),
+        ),
+        call(
+            "c2",
+            "write_stdin",
+            &json!({"session_id": 1000, "chars": "hello\n"}),
+        ),
+        call(
+            "c3",
+            "write_stdin",
+            &json!({"session_id": 1000, "chars": "\u{4}"}),
+        ),
+        done(),
+    ]);
+    let mut tern = server_for(&mock);
+    let (thread_id, _) = start_thread(
+        &mut tern,
+        &json!({"approvalPolicy": "never", "sandbox": "danger-full-access"}),
+    );
+    start_turn(&mut tern, &thread_id);
+    let messages = finish_turn(&mut tern, never);
+    let interactions = notifications(&messages, "item/commandExecution/terminalInteraction");
+    assert_eq!(interactions.len(), 1, "{interactions:?}");
+    assert_eq!(interactions[0]["itemId"], "c1");
+    assert_eq!(interactions[0]["processId"], "1000");
+    assert_eq!(interactions[0]["stdin"], "hello\n");
+    let second = tool_output(&mock, 2, "c2");
+    assert!(
+        second.as_str().unwrap().ends_with("hello\r\nhello\r\n"),
+        "{second}"
+    );
+}

@@ -65,6 +65,13 @@ pub enum ThreadEventKind {
         item_id: String,
         delta: String,
     },
+    /// The agent wrote to (or polled) a command's terminal session.
+    TerminalInteraction {
+        turn_id: String,
+        item_id: String,
+        process_id: String,
+        stdin: String,
+    },
     /// The agent's plan changed.
     PlanUpdated {
         turn_id: String,

@@ -415,15 +415,18 @@ impl TurnRunner {
             plan
         };
         let started = std::env::current_exe().and_then(|helper| {
-            ctx.tools.sessions.start(&ExecSpec {
-                argv: vec![shell, flag.to_owned(), args.cmd.clone()],
-                cwd,
-                env: Vec::new(),
-                sandbox,
-                helper,
-                stdin: false,
-                tty: args.tty.then(TerminalSize::default),
-            })
+            ctx.tools.sessions.start(
+                &ExecSpec {
+                    argv: vec![shell, flag.to_owned(), args.cmd.clone()],
+                    cwd,
+                    env: Vec::new(),
+                    sandbox,
+                    helper,
+                    stdin: false,
+                    tty: args.tty.then(TerminalSize::default),
+                },
+                call_id,
+            )
         });
         let session = match started {
             Ok(session) => session,
@@ -612,8 +615,21 @@ impl TurnRunner {
             }
             clamp(args.yield_time_ms.unwrap_or(WRITE_YIELD.0), WRITE_YIELD)
         };
-        self.poll_session(ctx, &session, yield_time, args.max_output_tokens, interrupt)
-            .await
+        let end = self
+            .poll_session(ctx, &session, yield_time, args.max_output_tokens, interrupt)
+            .await;
+        // As the reference: after the call's output, unless the command exited meanwhile; an
+        // empty poll counts for a terminal.
+        if session.exit_code().is_none() && (session.tty || !args.chars.is_empty()) {
+            self.emit(ThreadEventKind::TerminalInteraction {
+                turn_id: self.turn.id.clone(),
+                item_id: session.item_id.clone(),
+                process_id: session.id.to_string(),
+                stdin: args.chars,
+            })
+            .await;
+        }
+        end
     }
 
     /// Applies a patch: a `fileChange` item, an approval when the policy wants one, then

@@ -100,7 +100,8 @@ async fn run(
     cancel: oneshot::Receiver<()>,
 ) -> ResponseItem {
     let cwd = handle.state.lock().await.settings.cwd.clone();
-    let quoted = shlex::try_quote(command).map_or_else(|_| command.into(), std::borrow::Cow::into_owned);
+    let quoted =
+        shlex::try_quote(command).map_or_else(|_| command.into(), std::borrow::Cow::into_owned);
     let item = CommandItem {
         id: uuid::Uuid::now_v7().to_string(),
         command: format!("{SHELL} -lc {quoted}"),

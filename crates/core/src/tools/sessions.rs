@@ -31,6 +31,10 @@ pub struct Sessions {
 pub struct Session {
     pub id: i32,
     pub pid: u32,
+    /// The `commandExecution` item the session's output goes to.
+    pub item_id: String,
+    /// Whether the command runs in a terminal.
+    pub tty: bool,
     killer: Killer,
     input: tokio::sync::Mutex<Option<ProcessInput>>,
     pending: StdMutex<Pending>,
@@ -64,7 +68,7 @@ pub struct Poll {
 
 impl Sessions {
     /// Starts `spec` as a new session.
-    pub fn start(&self, spec: &ExecSpec) -> std::io::Result<Arc<Session>> {
+    pub fn start(&self, spec: &ExecSpec, item_id: &str) -> std::io::Result<Arc<Session>> {
         let mut process = Process::spawn(spec)?;
         let id = self
             .next_id
@@ -75,6 +79,8 @@ impl Sessions {
         let session = Arc::new(Session {
             id,
             pid: process.id(),
+            item_id: item_id.to_owned(),
+            tty: spec.tty.is_some(),
             killer: process.killer(),
             input: tokio::sync::Mutex::new(process.take_stdin()),
             pending: StdMutex::default(),

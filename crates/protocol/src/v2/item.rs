@@ -277,6 +277,21 @@ pub struct CommandExecutionOutputDeltaNotification {
     pub delta: String,
 }
 
+/// `item/commandExecution/terminalInteraction`: the agent wrote to (or polled) a command's
+/// terminal session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TerminalInteractionNotification {
+    pub thread_id: String,
+    pub turn_id: String,
+    pub item_id: String,
+    pub process_id: String,
+    /// What was written; empty for a poll.
+    pub stdin: String,
+}
+
+impl ExperimentalApi for TerminalInteractionNotification {}
+
 /// Where an agent message stands in the turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]

@@ -40,8 +40,8 @@ pub use item::{
     DynamicToolCallOutputContentItem, DynamicToolCallStatus, FileUpdateChange, ImageDetail,
     ItemCompletedNotification, ItemStartedNotification, MessagePhase, PatchApplyStatus,
     PatchChangeKind, ReasoningSummaryPartAddedNotification, ReasoningSummaryTextDeltaNotification,
-    ReasoningTextDeltaNotification, TextElement, ThreadItem, ThreadItemKind, UserInput,
-    WebSearchAction,
+    ReasoningTextDeltaNotification, TerminalInteractionNotification, TextElement, ThreadItem,
+    ThreadItemKind, UserInput, WebSearchAction,
 };
 pub use mock::{MockExperimentalMethodParams, MockExperimentalMethodResponse};
 pub use path::{AbsolutePathBuf, RelativePathError};
