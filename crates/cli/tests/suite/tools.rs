@@ -921,3 +921,35 @@ fn writes_to_a_terminal_session_are_announced() {
         "{second}"
     );
 }
+
+/// A hosted web search the provider ran shows as a `webSearch` item, its action in the wire's
+/// shape.
+#[test]
+fn hosted_web_searches_are_web_search_items() {
+    use tern_test_support::mock_model::SseStep;
+    let search = json!({"type": "web_search_call", "id": "ws_1", "status": "completed",
+                        "action": {"type": "open_page", "url": "https://example.com/"}});
+    let mock = MockModelServer::start(vec![MockResponse::Sse(vec![
+        responses::created("r1"),
+        SseStep::Event(json!({"type": "response.output_item.done", "item": search})),
+        responses::message_added("m1"),
+        responses::text_delta("m1", "found"),
+        responses::message_done("m1", "found"),
+        responses::completed("r1", 100, 10),
+    ])]);
+    let mut tern = server_for(&mock);
+    let (thread_id, _) = start_thread(&mut tern, &json!({}));
+    start_turn(&mut tern, &thread_id);
+    let messages = finish_turn(&mut tern, never);
+    let completed = notifications(&messages, "item/completed");
+    let item = completed
+        .iter()
+        .find(|p| p["item"]["type"] == "webSearch")
+        .unwrap();
+    assert_eq!(item["item"]["id"], "ws_1");
+    assert_eq!(item["item"]["query"], "https://example.com/");
+    assert_eq!(
+        item["item"]["action"],
+        json!({"type": "openPage", "url": "https://example.com/"})
+    );
+}

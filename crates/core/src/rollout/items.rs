@@ -175,6 +175,18 @@ pub enum StoredWebSearchAction {
     Other,
 }
 
+impl StoredWebSearchAction {
+    /// The wire's form of an action in the Responses API's shape.
+    pub(crate) fn into_wire(self) -> WebSearchAction {
+        match self {
+            Self::Search { query, queries } => WebSearchAction::Search { query, queries },
+            Self::OpenPage { url } => WebSearchAction::OpenPage { url },
+            Self::FindInPage { url, pattern } => WebSearchAction::FindInPage { url, pattern },
+            Self::Other => WebSearchAction::Other,
+        }
+    }
+}
+
 /// The stored item for a wire item.
 pub(crate) fn rollout_item(kind: &ThreadItemKind) -> RolloutItem {
     match kind.clone() {
@@ -312,16 +324,7 @@ pub(crate) fn thread_item_kind(item: RolloutItem) -> Option<ThreadItemKind> {
         RolloutItem::WebSearch(stored) => ThreadItemKind::WebSearch {
             id: stored.id,
             query: stored.query,
-            action: stored.action.map(|action| match action {
-                StoredWebSearchAction::Search { query, queries } => {
-                    WebSearchAction::Search { query, queries }
-                }
-                StoredWebSearchAction::OpenPage { url } => WebSearchAction::OpenPage { url },
-                StoredWebSearchAction::FindInPage { url, pattern } => {
-                    WebSearchAction::FindInPage { url, pattern }
-                }
-                StoredWebSearchAction::Other => WebSearchAction::Other,
-            }),
+            action: stored.action.map(StoredWebSearchAction::into_wire),
         },
         RolloutItem::ImageView { id, path } => ThreadItemKind::ImageView {
             id,

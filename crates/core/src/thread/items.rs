@@ -95,9 +95,13 @@ fn web_search_kind(item: &ResponseItem) -> Option<ThreadItemKind> {
     let ResponseItem::WebSearchCall { id, action, .. } = item else {
         return None;
     };
-    let action: Option<tern_protocol::v2::WebSearchAction> = action
+    // The provider's action is in the Responses API's shape (`open_page`), not the wire's.
+    let action = action
         .as_ref()
-        .and_then(|action| serde_json::from_value(action.clone()).ok());
+        .and_then(|action| {
+            serde_json::from_value::<crate::rollout::StoredWebSearchAction>(action.clone()).ok()
+        })
+        .map(crate::rollout::StoredWebSearchAction::into_wire);
     let query = match &action {
         Some(tern_protocol::v2::WebSearchAction::Search { query, queries }) => query
             .clone()
