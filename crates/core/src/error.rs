@@ -95,7 +95,7 @@ pub enum CoreError {
     /// A turn needs input.
     #[error("input must not be empty")]
     EmptyInput,
-
+    /// A shell command needs a command line.
     #[error("command must not be empty")]
     EmptyCommand,
     /// Reading or writing thread state failed.

@@ -7,7 +7,7 @@ use tern_core::thread::{AfterResponse, TurnKind, TurnRequest};
 use tern_protocol::jsonrpc::{RpcError, error_code};
 use tern_protocol::v2::{
     ThreadCompactStartParams, ThreadCompactStartResponse, ThreadShellCommandParams,
-    ThreadShellCommandResponse, TurnInterruptParams, TurnInterruptResponse, TurnStartParams,
+    ThreadShellCommandResponse, Turn, TurnInterruptParams, TurnInterruptResponse, TurnStartParams,
     TurnStartResponse, TurnSteerParams, TurnSteerResponse,
 };
 
@@ -33,14 +33,24 @@ pub(crate) async fn turn_start(
         user_agent: req.user_agent.clone(),
         kind: TurnKind::Model,
     };
-    let (turn, after) = req
+    let (turn, after) = start(req, &params.thread_id, request).await?;
+    Ok((TurnStartResponse { turn }, after))
+}
+
+/// Starts (or joins) a turn on the thread and subscribes the connection to it.
+async fn start(
+    req: &RequestCtx,
+    thread_id: &str,
+    request: TurnRequest,
+) -> Result<(Turn, AfterResponse), RpcError> {
+    let started = req
         .server
         .threads
-        .start_turn(&params.thread_id, request)
+        .start_turn(thread_id, request)
         .await
         .map_err(error::core)?;
-    req.subscribe(&params.thread_id);
-    Ok((TurnStartResponse { turn }, after))
+    req.subscribe(thread_id);
+    Ok(started)
 }
 
 /// Interrupts the running turn; `turn/completed` follows the result.
@@ -82,13 +92,7 @@ pub(crate) async fn thread_compact_start(
     params: ThreadCompactStartParams,
 ) -> Result<(ThreadCompactStartResponse, AfterResponse), RpcError> {
     let request = TurnRequest::compaction(req.client_name.clone(), req.user_agent.clone());
-    let (_, after) = req
-        .server
-        .threads
-        .start_turn(&params.thread_id, request)
-        .await
-        .map_err(error::core)?;
-    req.subscribe(&params.thread_id);
+    let (_, after) = start(req, &params.thread_id, request).await?;
     Ok((ThreadCompactStartResponse {}, after))
 }
 
@@ -113,12 +117,6 @@ pub(crate) async fn thread_shell_command(
         req.client_name.clone(),
         req.user_agent.clone(),
     );
-    let (_, after) = req
-        .server
-        .threads
-        .start_turn(&params.thread_id, request)
-        .await
-        .map_err(error::core)?;
-    req.subscribe(&params.thread_id);
+    let (_, after) = start(req, &params.thread_id, request).await?;
     Ok((ThreadShellCommandResponse {}, after))
 }

@@ -481,22 +481,24 @@ impl Builder<'_> {
 /// The older event for an item, from which the reference rebuilds the items of threads it did
 /// not create: `user_message`, `agent_message`, `patch_apply_end`. (It rebuilds no commands
 /// from such threads, even from its own older rollouts.)
-pub(crate) fn legacy_event(turn_id: &str, kind: &ThreadItemKind) -> Option<EventMsg> {
+/// `stored` is the item as `item_completed` stores it.
+pub(crate) fn legacy_event(
+    turn_id: &str,
+    kind: &ThreadItemKind,
+    stored: &super::RolloutItem,
+) -> Option<EventMsg> {
+    if let super::RolloutItem::FileChange(change) = stored {
+        return Some(EventMsg::PatchApplyEnd {
+            call_id: change.id.clone(),
+            turn_id: turn_id.to_owned(),
+            success: change.status == super::StoredStatus::Completed,
+            stdout: change.stdout.clone(),
+            stderr: change.stderr.clone(),
+            changes: change.changes.clone(),
+            status: change.status,
+        });
+    }
     match kind {
-        ThreadItemKind::FileChange { .. } => {
-            let super::RolloutItem::FileChange(change) = super::rollout_item(kind) else {
-                return None;
-            };
-            Some(EventMsg::PatchApplyEnd {
-                call_id: change.id,
-                turn_id: turn_id.to_owned(),
-                success: change.status == super::StoredStatus::Completed,
-                stdout: change.stdout,
-                stderr: change.stderr,
-                changes: change.changes,
-                status: change.status,
-            })
-        }
         ThreadItemKind::UserMessage { content, .. } => Some(EventMsg::UserMessage {
             message: preview_of(content),
             images: content

@@ -211,7 +211,10 @@ fn older_message_events_give_items_only_when_item_completed_lines_are_missing() 
         )
         .unwrap();
     writer
-        .append("event_msg", &legacy_event("u", &user).unwrap())
+        .append(
+            "event_msg",
+            &legacy_event("u", &user, &rollout_item(&user)).unwrap(),
+        )
         .unwrap();
     drop(writer);
     assert_eq!(read_rollout(&path).unwrap().turns[0].items.len(), 1);

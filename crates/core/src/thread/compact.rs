@@ -5,7 +5,7 @@ use tern_protocol::v2::{ThreadItem, ThreadItemKind};
 use tokio::sync::oneshot;
 
 use super::ThreadEventKind;
-use super::turn::{Outcome, Step, TurnRunner, closed_gate, persist_item, push_item};
+use super::turn::{Outcome, Step, TurnRunner, closed_gate, push_item};
 use crate::model::{ModelError, ResponseEvent, ResponseItem};
 use crate::prompt;
 use crate::time::now_ms;
@@ -98,7 +98,7 @@ impl TurnRunner {
                 "compacted",
                 &serde_json::json!({"message": summary, "replacement_history": history}),
             );
-            persist_item(&mut state, self.thread_id(), &turn_id, &item);
+            state.persist_item(&turn_id, &item);
             state.history = history;
             // Earlier turns' history is gone: they can no longer be reverted to.
             state.turn_history_starts.clear();

@@ -359,16 +359,41 @@ impl ThreadState {
         }
     }
 
-    /// Appends a line, creating the rollout (with its `session_meta`) on first use. Ephemeral
-    /// threads write nothing. A write failure is logged, not fatal: the turn goes on in memory.
+    /// Adds an item to the model's history and the rollout.
+    pub(crate) fn record(&mut self, item: ResponseItem) {
+        self.persist("response_item", &item);
+        self.history.push(item);
+    }
+
     /// Records the history that waited for a model request (see `pending_history`).
     pub(crate) fn flush_pending_history(&mut self) {
         for item in std::mem::take(&mut self.pending_history) {
-            self.persist("response_item", &item);
-            self.history.push(item);
+            self.record(item);
         }
     }
 
+    /// Records a completed item of turn `turn_id`: `item_completed`, and the older event the
+    /// reference rebuilds threads it did not create from, when the item has one.
+    pub(crate) fn persist_item(&mut self, turn_id: &str, item: &tern_protocol::v2::ThreadItem) {
+        let stored = crate::rollout::rollout_item(&item.kind);
+        let legacy = crate::rollout::legacy_event(turn_id, &item.kind, &stored);
+        self.persist(
+            "event_msg",
+            &EventMsg::ItemCompleted {
+                thread_id: Some(self.id.clone()),
+                turn_id: turn_id.to_owned(),
+                item: stored,
+                started_at_ms: item.started_at_ms,
+                completed_at_ms: item.completed_at_ms,
+            },
+        );
+        if let Some(legacy) = legacy {
+            self.persist("event_msg", &legacy);
+        }
+    }
+
+    /// Appends a line, creating the rollout (with its `session_meta`) on first use. Ephemeral
+    /// threads write nothing. A write failure is logged, not fatal: the turn goes on in memory.
     pub(crate) fn persist<T: Serialize>(&mut self, kind: &'static str, payload: &T) {
         let Some(path) = self.rollout_path.clone() else {
             return;
@@ -478,19 +503,7 @@ impl ThreadState {
                 self.persist("response_item", item);
             }
             for item in &turn.items {
-                self.persist(
-                    "event_msg",
-                    &EventMsg::ItemCompleted {
-                        thread_id: Some(self.id.clone()),
-                        turn_id: turn.id.clone(),
-                        item: crate::rollout::rollout_item(&item.kind),
-                        started_at_ms: item.started_at_ms,
-                        completed_at_ms: item.completed_at_ms,
-                    },
-                );
-                if let Some(legacy) = crate::rollout::legacy_event(&turn.id, &item.kind) {
-                    self.persist("event_msg", &legacy);
-                }
+                self.persist_item(&turn.id, item);
             }
             let end = if turn.status == tern_protocol::v2::TurnStatus::Interrupted {
                 EventMsg::TurnAborted {

@@ -28,7 +28,7 @@ use tern_protocol::{ServerRequest, server};
 use tokio::sync::oneshot;
 
 use super::requests::{Asked, arguments};
-use super::turn::{TurnRunner, persist_item, push_item};
+use super::turn::{TurnRunner, push_item};
 use super::{ThreadEventKind, ThreadHandle, ThreadManager};
 use crate::exec::ExecSpec;
 use crate::model::{ContentItem, ResponseItem};
@@ -1092,7 +1092,7 @@ pub(super) async fn complete_item(
 ) {
     {
         let mut state = handle.state.lock().await;
-        persist_item(&mut state, &handle.id, turn_id, &item);
+        state.persist_item(turn_id, &item);
         push_item(&mut state.turns, turn_id, item.clone());
     }
     manager
@@ -1114,10 +1114,14 @@ fn shell_line(args: &ExecArgs) -> (String, &'static str, String) {
     } else {
         "-c"
     };
-    let quoted =
-        shlex::try_quote(&args.cmd).map_or_else(|_| args.cmd.clone(), std::borrow::Cow::into_owned);
-    let display = format!("{shell} {flag} {quoted}");
+    let display = command_line(&shell, flag, &args.cmd);
     (shell, flag, display)
+}
+
+/// A shell command as items show it: `<shell> <flag> '<cmd>'`.
+pub(super) fn command_line(shell: &str, flag: &str, cmd: &str) -> String {
+    let quoted = shlex::try_quote(cmd).map_or_else(|_| cmd.into(), std::borrow::Cow::into_owned);
+    format!("{shell} {flag} {quoted}")
 }
 
 fn clamp(ms: u64, (low, high): (u64, u64)) -> Duration {

@@ -27,7 +27,7 @@ use super::{
 use crate::CoreError;
 use crate::model::{ModelClient, ModelError, ModelRequest, ResponseEvent, ResponseItem, backoff};
 use crate::prompt;
-use crate::rollout::{EventMsg, TokenCountInfo, TurnContextLine, preview_of, rollout_item};
+use crate::rollout::{EventMsg, TokenCountInfo, TurnContextLine, preview_of};
 use crate::time::{Utc, now_ms};
 
 /// Model requests one turn may make in a row before it is stopped (a model that keeps calling
@@ -322,8 +322,7 @@ impl TurnRunner {
                 ));
             }
             for item in context {
-                state.persist("response_item", &item);
-                state.history.push(item);
+                state.record(item);
             }
         }
         if self.request.kind == TurnKind::Model {
@@ -356,9 +355,8 @@ impl TurnRunner {
                     state.preview = preview_of(content);
                 }
             }
-            state.persist("response_item", &message);
-            state.history.push(message);
-            persist_item(&mut state, self.thread_id(), &turn_id, &user_item);
+            state.record(message);
+            state.persist_item(&turn_id, &user_item);
             push_item(&mut state.turns, &turn_id, user_item.clone());
         }
         self.emit(ThreadEventKind::ItemStarted {
@@ -505,8 +503,7 @@ impl TurnRunner {
         let (call_id, name, arguments) = (call_id.clone(), name.clone(), arguments.clone());
         {
             let mut state = self.handle.state.lock().await;
-            state.persist("response_item", &call);
-            state.history.push(call);
+            state.record(call);
         }
         let started = std::time::Instant::now();
         let end = self.call_tool(&call_id, &name, &arguments, interrupt).await;
@@ -541,8 +538,7 @@ impl TurnRunner {
         };
         let mut state = self.handle.state.lock().await;
         for item in std::iter::once(output).chain(extra) {
-            state.persist("response_item", &item);
-            state.history.push(item);
+            state.record(item);
         }
         step
     }
@@ -714,9 +710,8 @@ impl TurnRunner {
         };
         {
             let mut state = self.handle.state.lock().await;
-            persist_item(&mut state, self.thread_id(), &turn_id, &thread_item);
-            state.persist("response_item", &item);
-            state.history.push(item);
+            state.persist_item(&turn_id, &thread_item);
+            state.record(item);
             push_item(&mut state.turns, &turn_id, thread_item.clone());
         }
         if !was_announced {
@@ -912,8 +907,7 @@ fn persist_end(
             "<turn_aborted>\nThe user interrupted the previous turn on purpose. Any \
                      work in progress was stopped; ask before resuming it.\n</turn_aborted>",
         );
-        state.persist("response_item", &marker);
-        state.history.push(marker);
+        state.record(marker);
         state.persist(
             "event_msg",
             &EventMsg::TurnAborted {
@@ -934,29 +928,5 @@ fn persist_end(
                 error: error.cloned(),
             },
         );
-    }
-}
-
-/// Records a completed item: `item_completed`, and for messages also the older
-/// `user_message`/`agent_message` events the reference rebuilds threads it did not create from.
-pub(super) fn persist_item(
-    state: &mut super::state::ThreadState,
-    thread_id: &str,
-    turn_id: &str,
-    item: &ThreadItem,
-) {
-    state.persist("event_msg", &item_completed(thread_id, turn_id, item));
-    if let Some(legacy) = crate::rollout::legacy_event(turn_id, &item.kind) {
-        state.persist("event_msg", &legacy);
-    }
-}
-
-fn item_completed(thread_id: &str, turn_id: &str, item: &ThreadItem) -> EventMsg {
-    EventMsg::ItemCompleted {
-        thread_id: Some(thread_id.to_owned()),
-        turn_id: turn_id.to_owned(),
-        item: rollout_item(&item.kind),
-        started_at_ms: item.started_at_ms,
-        completed_at_ms: item.completed_at_ms,
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tern_protocol::v2::{CommandAction, CommandExecutionSource, CommandExecutionStatus};
 use tokio::sync::{mpsc, oneshot};
 
-use super::tool_calls::{CommandItem, complete_item};
+use super::tool_calls::{CommandItem, command_line, complete_item};
 use super::turn::{Outcome, TurnRunner};
 use super::{AfterResponse, ThreadEventKind, ThreadHandle, ThreadManager};
 use crate::exec::{ExecSpec, Process, TIMEOUT_EXIT};
@@ -54,8 +54,7 @@ impl TurnRunner {
             }
         };
         let mut state = self.handle.state.lock().await;
-        state.persist("response_item", &message);
-        state.history.push(message);
+        state.record(message);
         drop(state);
         gate.map_or(Outcome::Completed, Outcome::Interrupted)
     }
@@ -83,8 +82,7 @@ pub(super) fn join_turn(
         {
             state.pending_history.push(message);
         } else {
-            state.persist("response_item", &message);
-            state.history.push(message);
+            state.record(message);
         }
     });
     after
@@ -100,11 +98,9 @@ async fn run(
     cancel: oneshot::Receiver<()>,
 ) -> ResponseItem {
     let cwd = handle.state.lock().await.settings.cwd.clone();
-    let quoted =
-        shlex::try_quote(command).map_or_else(|_| command.into(), std::borrow::Cow::into_owned);
     let item = CommandItem {
         id: uuid::Uuid::now_v7().to_string(),
-        command: format!("{SHELL} -lc {quoted}"),
+        command: command_line(SHELL, "-lc", command),
         cwd: cwd.display().to_string(),
         // As the reference: the line is shown whole, not parsed.
         actions: vec![CommandAction::Unknown {
@@ -152,9 +148,12 @@ async fn run(
                     )
                     .await;
             }
-            match waiting.await {
-                Ok(Ok(outcome)) => outcome.exit_code,
-                Ok(Err(err)) => failed(&mut output, &format!("waiting for the command: {err}")),
+            match waiting
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|waited| waited)
+            {
+                Ok(outcome) => outcome.exit_code,
                 Err(err) => failed(&mut output, &format!("waiting for the command: {err}")),
             }
         }
