@@ -120,6 +120,12 @@ impl Builder {
             .args(&self.args)
             .env("TERN_HOME", home)
             .env_remove("CODEX_HOME")
+            // Login shells (`bash -lc`, as the model's commands run) read the user's profile;
+            // a home of the test's own keeps them from the machine's (a pyenv init there can
+            // stall every shell for a minute) and makes the tests hermetic.
+            .env("HOME", home)
+            .env_remove("BASH_ENV")
+            .env_remove("ENV")
             .env("RUST_LOG", "debug")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -733,7 +733,9 @@ fn a_shell_command_is_a_turn_of_its_own_and_the_model_hears_of_it_next() {
     let completed = &notifications(&messages, "item/completed")[0]["item"];
     assert_eq!(completed["status"], "failed");
     assert_eq!(completed["exitCode"], 2);
-    assert_eq!(completed["aggregatedOutput"], "hi\nerr\n");
+    // stdout and stderr are separate pipes, read as they come: either may be first.
+    let output = completed["aggregatedOutput"].as_str().unwrap();
+    assert!(output == "hi\nerr\n" || output == "err\nhi\n", "{output:?}");
     // Unsandboxed although the thread is read-only.
     assert!(cwd.join("made").exists());
     let turn = &notifications(&messages, "turn/completed")[0]["turn"];
@@ -758,7 +760,9 @@ fn a_shell_command_is_a_turn_of_its_own_and_the_model_hears_of_it_next() {
         message.starts_with(
             "<user_shell_command>\n<command>\necho hi; echo err >&2; touch made; exit 2\n\
              </command>\n<result>\nExit code: 2\nDuration: "
-        ) && message.ends_with(" seconds\nOutput:\nhi\nerr\n\n</result>\n</user_shell_command>"),
+        ) && message.ends_with(&format!(
+            " seconds\nOutput:\n{output}\n</result>\n</user_shell_command>"
+        )),
         "{message}"
     );
 
@@ -911,10 +915,17 @@ fn writes_to_a_terminal_session_are_announced() {
     start_turn(&mut tern, &thread_id);
     let messages = finish_turn(&mut tern, never);
     let interactions = notifications(&messages, "item/commandExecution/terminalInteraction");
-    assert_eq!(interactions.len(), 1, "{interactions:?}");
-    assert_eq!(interactions[0]["itemId"], "c1");
-    assert_eq!(interactions[0]["processId"], "1000");
-    assert_eq!(interactions[0]["stdin"], "hello\n");
+    // The write of ^D is announced only if `cat` has not exited by the end of that call, a
+    // race the reference has too; the write of "hello" always is.
+    let stdins: Vec<&Value> = interactions.iter().map(|p| &p["stdin"]).collect();
+    assert!(
+        stdins == [&json!("hello\n")] || stdins == [&json!("hello\n"), &json!("\u{4}")],
+        "{interactions:?}"
+    );
+    for interaction in &interactions {
+        assert_eq!(interaction["itemId"], "c1");
+        assert_eq!(interaction["processId"], "1000");
+    }
     let second = tool_output(&mock, 2, "c2");
     assert!(
         second.as_str().unwrap().ends_with("hello\r\nhello\r\n"),
