@@ -113,6 +113,7 @@ pub fn environment_context(
     let approval = match approval_policy {
         AskForApproval::Untrusted => "untrusted",
         AskForApproval::OnRequest => "on-request",
+        AskForApproval::Granular(_) => "granular",
         AskForApproval::Never => "never",
     };
     let (sandbox_mode, network) = match sandbox {

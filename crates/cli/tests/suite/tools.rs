@@ -240,14 +240,15 @@ fn a_long_command_keeps_running_in_a_session_that_write_stdin_polls() {
     assert_eq!(command["item"]["status"], "completed");
 }
 
-/// Under `untrusted`, a command that writes asks first; each decision does what it says.
+/// Under `untrusted`, a command that writes asks first; each decision does what it says, and
+/// an approved command runs outside the (here read-only) sandbox, as in the reference.
 #[test]
 fn command_approvals_follow_each_decision() {
     let mock = MockModelServer::start(vec![
         call("c1", "exec_command", &json!({"cmd": "touch accepted"})),
         call("c2", "exec_command", &json!({"cmd": "touch declined"})),
-        call("c3", "exec_command", &json!({"cmd": "touch session"})),
-        call("c4", "exec_command", &json!({"cmd": "touch session"})),
+        call("c3", "exec_command", &json!({"cmd": "echo x >> session"})),
+        call("c4", "exec_command", &json!({"cmd": "echo x >> session"})),
         call("c5", "exec_command", &json!({"cmd": "touch garbage"})),
         call("c6", "exec_command", &json!({"cmd": "cat accepted"})),
         done(),
@@ -255,7 +256,7 @@ fn command_approvals_follow_each_decision() {
     let mut tern = server_for(&mock);
     let (thread_id, cwd) = start_thread(
         &mut tern,
-        &json!({"approvalPolicy": "untrusted", "sandbox": "workspace-write"}),
+        &json!({"approvalPolicy": "untrusted", "sandbox": "read-only"}),
     );
     start_turn(&mut tern, &thread_id);
     let mut asked = Vec::new();
@@ -300,6 +301,189 @@ fn command_approvals_follow_each_decision() {
     assert_eq!(order[request - 1], "item/started");
     assert_eq!(order[request - 2], "thread/status/changed");
     assert_eq!(order[request + 1], "serverRequest/resolved");
+}
+
+/// An escalation approved for the session runs outside the sandbox again without asking; the
+/// same command without escalation stays sandboxed (as in the reference).
+#[test]
+fn an_escalation_approved_for_the_session_runs_outside_the_sandbox_again() {
+    let escalated = json!({"cmd": "echo x >> esc", "sandbox_permissions": "require_escalated",
+                           "justification": "needs a write"});
+    let mock = MockModelServer::start(vec![
+        call("c1", "exec_command", &escalated),
+        call("c2", "exec_command", &escalated),
+        call("c3", "exec_command", &json!({"cmd": "echo x >> esc"})),
+        done(),
+    ]);
+    let mut tern = server_for(&mock);
+    let (thread_id, cwd) = start_thread(
+        &mut tern,
+        &json!({"approvalPolicy": "on-request", "sandbox": "read-only"}),
+    );
+    start_turn(&mut tern, &thread_id);
+    let mut asked = Vec::new();
+    finish_turn(&mut tern, |_, params| {
+        asked.push(params["itemId"].as_str().unwrap().to_owned());
+        assert_eq!(params["reason"], "needs a write");
+        json!({"decision": "acceptForSession"})
+    });
+    assert_eq!(asked, ["c1"]);
+    assert_eq!(std::fs::read_to_string(cwd.join("esc")).unwrap(), "x\nx\n");
+    // Appending writes to the file: only outside the sandbox does it succeed.
+    let exit = |index, id| {
+        let output = tool_output(&mock, index, id);
+        output
+            .as_str()
+            .unwrap()
+            .contains("Process exited with code 0")
+    };
+    assert!(exit(2, "c2"));
+    assert!(!exit(3, "c3"));
+}
+
+/// A granular policy with sandbox approvals on asks, after the sandbox denied a command,
+/// whether to run it again outside; the retry finishes the command's one item.
+#[test]
+fn a_granular_policy_offers_to_rerun_what_the_sandbox_denied() {
+    let mock = MockModelServer::start(vec![
+        call(
+            "c1",
+            "exec_command",
+            &json!({"cmd": "echo before; touch retried"}),
+        ),
+        call("c2", "exec_command", &json!({"cmd": "touch declined"})),
+        call("c3", "exec_command", &json!({"cmd": "echo x >> session"})),
+        call("c4", "exec_command", &json!({"cmd": "echo x >> session"})),
+        call(
+            "c5",
+            "exec_command",
+            &json!({"cmd": "ls /nonexistent-tern-dir"}),
+        ),
+        done(),
+    ]);
+    let mut tern = server_for(&mock);
+    let policy = json!({"granular": {"sandbox_approval": true, "rules": false,
+                                     "mcp_elicitations": false}});
+    let (thread_id, cwd) = start_thread(
+        &mut tern,
+        &json!({"approvalPolicy": policy, "sandbox": "read-only"}),
+    );
+    start_turn(&mut tern, &thread_id);
+    let mut asked = Vec::new();
+    let messages = finish_turn(&mut tern, |method, params| {
+        assert_eq!(method, "item/commandExecution/requestApproval");
+        assert_eq!(params["reason"], "command failed; retry without sandbox?");
+        let id = params["itemId"].as_str().unwrap().to_owned();
+        let decision = match id.as_str() {
+            "c1" => "accept",
+            "c2" => "decline",
+            _ => "acceptForSession",
+        };
+        asked.push(id);
+        json!({"decision": decision})
+    });
+    // c4 repeats a command approved for the session; c5 failed without a denial.
+    assert_eq!(asked, ["c1", "c2", "c3"]);
+    assert!(cwd.join("retried").exists());
+    assert!(!cwd.join("declined").exists());
+    assert_eq!(
+        std::fs::read_to_string(cwd.join("session")).unwrap(),
+        "x\nx\n"
+    );
+    let items = |method| -> Vec<Value> {
+        notifications(&messages, method)
+            .iter()
+            .filter(|p| p["item"]["id"] == "c1")
+            .map(|p| p["item"].clone())
+            .collect()
+    };
+    let (started, completed) = (items("item/started"), items("item/completed"));
+    assert_eq!((started.len(), completed.len()), (1, 1));
+    assert_eq!(completed[0]["status"], "completed");
+    assert_eq!(completed[0]["exitCode"], 0);
+    assert_eq!(completed[0]["aggregatedOutput"], "before\n");
+    let output = tool_output(&mock, 1, "c1");
+    assert!(
+        output
+            .as_str()
+            .unwrap()
+            .contains("Process exited with code 0\n"),
+        "{output}"
+    );
+    let declined = notifications(&messages, "item/completed")
+        .into_iter()
+        .find(|p| p["item"]["id"] == "c2")
+        .unwrap();
+    assert_eq!(declined["item"]["status"], "declined");
+    assert!(
+        tool_output(&mock, 2, "c2")
+            .as_str()
+            .unwrap()
+            .contains("declined")
+    );
+    assert!(
+        tool_output(&mock, 4, "c4")
+            .as_str()
+            .unwrap()
+            .contains("Process exited with code 0\n")
+    );
+}
+
+/// With sandbox approvals off, a granular policy refuses to leave the sandbox without
+/// asking: no escalation, no retry, no patch outside the writable roots.
+#[test]
+fn a_granular_policy_without_sandbox_approvals_refuses_without_asking() {
+    let patch = "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch\n";
+    let mock = MockModelServer::start(vec![
+        call(
+            "c1",
+            "exec_command",
+            &json!({"cmd": "touch esc", "sandbox_permissions": "require_escalated"}),
+        ),
+        call("c2", "exec_command", &json!({"cmd": "touch plain"})),
+        call(
+            "c3",
+            "exec_command",
+            &json!({"cmd": format!("apply_patch <<'EOF'\n{patch}EOF\n")}),
+        ),
+        done(),
+    ]);
+    let mut tern = server_for(&mock);
+    let policy = json!({"granular": {"sandbox_approval": false, "rules": true,
+                                     "mcp_elicitations": true}});
+    let id = tern.request(
+        "thread/start",
+        json!({"cwd": tern.home().to_str().unwrap(), "approvalPolicy": policy,
+               "sandbox": "read-only"}),
+    );
+    let started = tern.result(id);
+    let thread_id = started["thread"]["id"].as_str().unwrap().to_owned();
+    // Echoed with the categories left out filled in, as the reference does.
+    assert_eq!(
+        started["approvalPolicy"],
+        json!({"granular": {"sandbox_approval": false, "rules": true, "skill_approval": false,
+                            "request_permissions": false, "mcp_elicitations": true}})
+    );
+    start_turn(&mut tern, &thread_id);
+    finish_turn(&mut tern, never);
+    // The rollout keeps the policy as the reference writes it, so a resume gets it back.
+    let rollout = std::fs::read_to_string(started["thread"]["path"].as_str().unwrap()).unwrap();
+    let context: Value = rollout
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|line| line["type"] == "turn_context")
+        .unwrap();
+    assert_eq!(
+        context["payload"]["approval_policy"],
+        started["approvalPolicy"]
+    );
+    let home = tern.home().to_owned();
+    assert!(!home.join("esc").exists() && !home.join("plain").exists());
+    assert!(!home.join("a.txt").exists());
+    let output = |index, id| tool_output(&mock, index, id).as_str().unwrap().to_owned();
+    assert!(output(1, "c1").contains("approval policy is granular"));
+    assert!(output(2, "c2").contains("Process exited with code 1"));
+    assert!(output(3, "c3").starts_with("apply_patch failed: the patch writes outside"));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 use pretty_assertions::assert_eq;
 
 use super::*;
-use tern_protocol::v2::{AskForApproval, ReasoningSummary, SandboxMode};
+use tern_protocol::v2::{AskForApproval, GranularApprovalConfig, ReasoningSummary, SandboxMode};
 
 fn load(
     file: Option<&str>,
@@ -60,6 +60,28 @@ fn reference_model_keys_are_read() {
         Some(ReasoningSummary::Detailed)
     );
     assert_eq!(config.model_reasoning_effort.as_deref(), Some("high"));
+}
+
+#[test]
+fn a_granular_approval_policy_is_read_from_a_table() {
+    let (_home, loaded) = load(
+        Some(
+            "[approval_policy.granular]\nsandbox_approval = true\nrules = false\n\
+             mcp_elicitations = false\n",
+        ),
+        &[],
+        true,
+    );
+    assert_eq!(
+        loaded.unwrap().config.approval_policy,
+        AskForApproval::Granular(GranularApprovalConfig {
+            sandbox_approval: true,
+            rules: false,
+            skill_approval: false,
+            request_permissions: false,
+            mcp_elicitations: false,
+        })
+    );
 }
 
 #[test]

@@ -51,8 +51,10 @@ pub struct TurnContextLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_turn_id: Option<String>,
     pub cwd: String,
+    /// `"never"`, or `{"granular": {...}}`; kept as JSON so a value tern does not know (an
+    /// older `on-failure`) does not cost the whole line.
     #[serde(default)]
-    pub approval_policy: Option<String>,
+    pub approval_policy: Option<serde_json::Value>,
     /// Kebab-case, as the reference writes it: `{"type": "danger-full-access"}`.
     #[serde(default)]
     pub sandbox_policy: Option<serde_json::Value>,

@@ -565,8 +565,8 @@ impl ThreadState {
             model_provider: thread.model_provider.clone(),
             cwd: thread.cwd.as_path().to_owned(),
             approval_policy: context
-                .and_then(|c| c.approval_policy.as_deref())
-                .and_then(|p| serde_json::from_value(serde_json::json!(p)).ok())
+                .and_then(|c| c.approval_policy.clone())
+                .and_then(|p| serde_json::from_value(p).ok())
                 .unwrap_or(config.approval_policy),
             sandbox: context
                 .and_then(|c| c.sandbox_policy.as_ref())

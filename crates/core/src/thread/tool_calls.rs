@@ -4,9 +4,11 @@
 //! A call runs when the model's output item for it is done, before the rest of the response
 //! is read, and its output joins the history for the next model request. Approvals follow
 //! the thread's policy: `never` asks nothing (escalation is refused), `on-request` asks only
-//! when the model asks to leave the sandbox, `untrusted` asks for every command that is not
-//! known to only read, and for every patch. Decisions "for the session" last while the thread
-//! is loaded.
+//! when the model asks to leave the sandbox, `granular` does too and also offers to rerun a
+//! command the sandbox denied outside it (or, with `sandbox_approval` off, refuses both
+//! without asking), `untrusted` asks for every command that is not known to only read, and
+//! for every patch. A command the user approves runs outside the sandbox. Decisions "for the
+//! session" last while the thread is loaded.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -37,7 +39,7 @@ use crate::sandbox::SandboxPlan;
 use crate::time::now_ms;
 use crate::tools::apply_patch::{self, ChangeKind};
 use crate::tools::output::{DEFAULT_MAX_OUTPUT_TOKENS, ExecReport, HeadTail};
-use crate::tools::sessions::{Session, Sessions};
+use crate::tools::sessions::{Poll, Session, Sessions};
 use crate::tools::{shell, specs};
 
 /// Shortest and longest waits of `exec_command` for output before it returns.
@@ -378,79 +380,164 @@ impl TurnRunner {
         let escalate = args.sandbox_permissions.as_deref() == Some("require_escalated");
         let plan = SandboxPlan::for_policy(&ctx.sandbox, &cwd);
         let sandboxed = plan.is_some();
-        if escalate && ctx.approval_policy == AskForApproval::Never {
-            return text(
-                "approval policy is never: the command cannot ask to run outside the sandbox; \
+        let policy = ctx.approval_policy;
+        if escalate && !may_leave_sandbox(policy) {
+            return text(format!(
+                "approval policy is {}: the command cannot ask to run outside the sandbox; \
                  run it sandboxed or not at all",
-            );
+                policy_name(policy)
+            ));
         }
-        let (shell, flag, display) = shell_line(&args);
-        let actions = command_actions(&args.cmd, &cwd);
-        let needs_approval = match ctx.approval_policy {
-            AskForApproval::Never => false,
-            AskForApproval::OnRequest => escalate && sandboxed,
-            AskForApproval::Untrusted => escalate || !shell::is_known_safe(&args.cmd),
-        } && !ctx.tools.command_approved(&args.cmd, &cwd);
-        let started_at_ms = now_ms();
-        let mut item = CommandItem {
+        let (_, _, display) = shell_line(&args);
+        let item = CommandItem {
             id: call_id.to_owned(),
-            command: display.clone(),
+            command: display,
             cwd: cwd.display().to_string(),
-            actions: actions.clone(),
+            actions: command_actions(&args.cmd, &cwd),
             source: CommandExecutionSource::Agent,
-            started_at_ms,
+            started_at_ms: now_ms(),
         };
-        if needs_approval {
-            match self
-                .approve_command(ctx, &item, &args, &cwd, escalate, interrupt)
+        // A command the policy asks about runs outside the sandbox once the user approves
+        // it, as in the reference; so does one approved after the sandbox denied it.
+        let asks = match policy {
+            AskForApproval::Never => false,
+            AskForApproval::OnRequest | AskForApproval::Granular(_) => escalate && sandboxed,
+            AskForApproval::Untrusted => escalate || !shell::is_known_safe(&args.cmd),
+        };
+        let approved = ctx.tools.command_approved(&args.cmd, &cwd);
+        let ask_now = asks && !approved;
+        if ask_now {
+            let why = if escalate {
+                AskReason::Escalation
+            } else {
+                AskReason::Policy
+            };
+            if let Approval::Refused(end) = self
+                .approve_command(ctx, &item, &args, &cwd, why, interrupt)
                 .await
             {
-                Approval::Granted => {}
-                Approval::Refused(end) => return end,
+                return end;
             }
         }
-        let sandbox = if escalate && needs_approval {
-            None
-        } else {
-            plan
+        let outside = asks || (approved && retries_denials(policy));
+        let retry = sandboxed && !outside && retries_denials(policy);
+        let launch = Launch {
+            sandbox: if outside { None } else { plan },
+            announce: !ask_now,
+            hold: retry,
         };
+        let (session, verdict) = match self
+            .start_session(ctx, item.clone(), &args, &cwd, launch)
+            .await
+        {
+            Ok(started) => started,
+            Err(end) => return end,
+        };
+        let started = Instant::now();
+        let yield_time = clamp(args.yield_time_ms.unwrap_or(EXEC_DEFAULT_YIELD), EXEC_YIELD);
+        let poll = match self
+            .wait_session(ctx, &session, yield_time, interrupt)
+            .await
+        {
+            Ok(poll) => poll,
+            Err(end) => return end,
+        };
+        if let Some(verdict) = verdict {
+            if looks_denied_by_sandbox(&poll) {
+                // The first attempt's item stays open for the retry to finish.
+                let _ = verdict.send(());
+                ctx.tools.sessions.remove(session.id);
+                session.item_done().await;
+                return self
+                    .retry_outside_sandbox(ctx, item, &args, cwd, interrupt)
+                    .await;
+            }
+            // The item completes as the command ended (the report below waits for that).
+            drop(verdict);
+        }
+        self.report_session(ctx, &session, poll, started, args.max_output_tokens)
+            .await
+    }
+
+    /// After the sandbox denied a command: asks whether it may run outside, and runs it
+    /// there within the same item.
+    async fn retry_outside_sandbox(
+        &self,
+        ctx: &CallContext,
+        item: CommandItem,
+        args: &ExecArgs,
+        cwd: PathBuf,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> ToolEnd {
+        if let Approval::Refused(end) = self
+            .approve_command(ctx, &item, args, &cwd, AskReason::Retry, interrupt)
+            .await
+        {
+            return end;
+        }
+        let (session, _) = match self
+            .start_session(ctx, item, args, &cwd, Launch::default())
+            .await
+        {
+            Ok(started) => started,
+            Err(end) => return end,
+        };
+        let yield_time = clamp(args.yield_time_ms.unwrap_or(EXEC_DEFAULT_YIELD), EXEC_YIELD);
+        self.poll_session(ctx, &session, yield_time, args.max_output_tokens, interrupt)
+            .await
+    }
+
+    /// Starts a command's session and the task that streams its item (see [`Launch`]).
+    async fn start_session(
+        &self,
+        ctx: &CallContext,
+        mut item: CommandItem,
+        args: &ExecArgs,
+        cwd: &Path,
+        launch: Launch,
+    ) -> Result<(Arc<Session>, Option<oneshot::Sender<()>>), ToolEnd> {
+        let (shell, flag, _) = shell_line(args);
         let started = std::env::current_exe().and_then(|helper| {
             ctx.tools.sessions.start(
                 &ExecSpec {
                     argv: vec![shell, flag.to_owned(), args.cmd.clone()],
-                    cwd,
+                    cwd: cwd.to_owned(),
                     env: Vec::new(),
-                    sandbox,
+                    sandbox: launch.sandbox,
                     helper,
                     stdin: false,
                     tty: args.tty.then(TerminalSize::default),
                 },
-                call_id,
+                &item.id,
             )
         });
+        item.source = CommandExecutionSource::UnifiedExecStartup;
         let session = match started {
             Ok(session) => session,
             Err(err) => {
-                item.source = CommandExecutionSource::UnifiedExecStartup;
                 self.emit_command_done(&item, None, CommandExecutionStatus::Failed, None)
                     .await;
-                return text(format!("exec_command failed: {err}"));
+                return Err(text(format!("exec_command failed: {err}")));
             }
         };
-        item.source = CommandExecutionSource::UnifiedExecStartup;
-        if !needs_approval {
+        if launch.announce {
             self.start_item(item.started(Some(session.id))).await;
         }
+        let (verdict, held) = if launch.hold {
+            let (send, receive) = oneshot::channel();
+            (Some(send), Some(receive))
+        } else {
+            (None, None)
+        };
         tokio::spawn(watch_session(
             Arc::clone(&self.manager),
             Arc::clone(&self.handle),
             self.turn.id.clone(),
             item,
             Arc::clone(&session),
+            held,
         ));
-        let yield_time = clamp(args.yield_time_ms.unwrap_or(EXEC_DEFAULT_YIELD), EXEC_YIELD);
-        self.poll_session(ctx, &session, yield_time, args.max_output_tokens, interrupt)
-            .await
+        Ok((session, verdict))
     }
 
     /// Asks the user whether a command may run; remembers "for the session" answers.
@@ -460,7 +547,7 @@ impl TurnRunner {
         item: &CommandItem,
         args: &ExecArgs,
         cwd: &Path,
-        escalate: bool,
+        why: AskReason,
         interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
     ) -> Approval {
         let amendment = args
@@ -487,7 +574,15 @@ impl TurnRunner {
         ]);
         self.set_waiting(Some(ThreadActiveFlag::WaitingOnApproval))
             .await;
-        self.start_item(item.started(None)).await;
+        let reason = match why {
+            AskReason::Escalation => args.justification.clone(),
+            AskReason::Policy => None,
+            // The item started with the sandboxed attempt.
+            AskReason::Retry => Some("command failed; retry without sandbox?".to_owned()),
+        };
+        if why != AskReason::Retry {
+            self.start_item(item.started(None)).await;
+        }
         let request =
             ServerRequest::CommandExecutionRequestApproval(CommandExecutionRequestApprovalParams {
                 thread_id: self.handle.id.clone(),
@@ -496,7 +591,7 @@ impl TurnRunner {
                 started_at_ms: now_ms(),
                 kind: CommandExecutionApprovalKind::Command,
                 environment_id: Some("local".to_owned()),
-                reason: args.justification.clone().filter(|_| escalate),
+                reason,
                 command: Some(item.command.clone()),
                 cwd: Some(item.cwd.clone()),
                 command_actions: Some(item.actions.clone()),
@@ -528,11 +623,13 @@ impl TurnRunner {
                 .tools
                 .approve(|approved| approved.prefixes.push(execpolicy_amendment)),
             Some(CommandExecutionApprovalDecision::Decline) => {
-                return refused(
-                    CommandExecutionStatus::Declined,
-                    text("exec_command failed: the user declined to run this command"),
-                )
-                .await;
+                let message = if why == AskReason::Retry {
+                    "exec_command failed: the sandbox denied the command and the user declined \
+                     to run it outside"
+                } else {
+                    "exec_command failed: the user declined to run this command"
+                };
+                return refused(CommandExecutionStatus::Declined, text(message)).await;
             }
             Some(CommandExecutionApprovalDecision::Cancel) => {
                 return refused(CommandExecutionStatus::Declined, ToolEnd::Cancelled).await;
@@ -561,6 +658,23 @@ impl TurnRunner {
         interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
     ) -> ToolEnd {
         let started = Instant::now();
+        match self.wait_session(ctx, session, yield_time, interrupt).await {
+            Ok(poll) => {
+                self.report_session(ctx, session, poll, started, max_output_tokens)
+                    .await
+            }
+            Err(end) => end,
+        }
+    }
+
+    /// Waits on a session for `yield_time` or its exit; an interrupt kills it.
+    async fn wait_session(
+        &self,
+        ctx: &CallContext,
+        session: &Arc<Session>,
+        yield_time: Duration,
+        interrupt: &mut oneshot::Receiver<oneshot::Receiver<()>>,
+    ) -> Result<Poll, ToolEnd> {
         let mut gate = None;
         let poll = session
             .poll(yield_time, async {
@@ -575,8 +689,20 @@ impl TurnRunner {
             // An interrupt stops what the turn started.
             session.kill();
             ctx.tools.sessions.remove(session.id);
-            return ToolEnd::Interrupted(gate);
+            return Err(ToolEnd::Interrupted(gate));
         }
+        Ok(poll)
+    }
+
+    /// What the model reads of a wait on a session.
+    async fn report_session(
+        &self,
+        ctx: &CallContext,
+        session: &Arc<Session>,
+        poll: Poll,
+        started: Instant,
+        max_output_tokens: Option<usize>,
+    ) -> ToolEnd {
         if poll.exit_code.is_some() {
             ctx.tools.sessions.remove(session.id);
             // The item is completed before the model hears of the exit.
@@ -660,17 +786,19 @@ impl TurnRunner {
             None => false,
             Some(plan) => touched.iter().any(|path| !plan.allows_write(path)),
         };
-        let needs_approval = match ctx.approval_policy {
+        let policy = ctx.approval_policy;
+        if outside_roots && !may_leave_sandbox(policy) {
+            return text(format!(
+                "apply_patch failed: the patch writes outside the writable roots and the \
+                 approval policy is {}",
+                policy_name(policy)
+            ));
+        }
+        let needs_approval = match policy {
             AskForApproval::Never => false,
-            AskForApproval::OnRequest => outside_roots,
+            AskForApproval::OnRequest | AskForApproval::Granular(_) => outside_roots,
             AskForApproval::Untrusted => true,
         } && !ctx.tools.files_approved(&touched);
-        if outside_roots && ctx.approval_policy == AskForApproval::Never {
-            return text(
-                "apply_patch failed: the patch writes outside the writable roots and the \
-                 approval policy is never",
-            );
-        }
         let wire_changes: Vec<FileUpdateChange> = changes.iter().map(wire_change).collect();
         let started_at_ms = now_ms();
         let item = |status| ThreadItem {
@@ -990,6 +1118,69 @@ enum Approval {
     Refused(ToolEnd),
 }
 
+/// Why a command needs the user's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AskReason {
+    /// The model asked to run it outside the sandbox.
+    Escalation,
+    /// The policy asks about commands like it (`untrusted`).
+    Policy,
+    /// The sandbox denied it; it may run again outside.
+    Retry,
+}
+
+/// How [`TurnRunner::start_session`] starts a command.
+#[derive(Debug, Default)]
+struct Launch {
+    /// The sandbox, or `None` to run outside.
+    sandbox: Option<SandboxPlan>,
+    /// Whether to send the item's start (an approval request sent it already otherwise).
+    announce: bool,
+    /// Whether the item's completion waits on the returned sender: dropping it completes
+    /// the item as the command ended, sending on it leaves the item for a retry to finish.
+    hold: bool,
+}
+
+/// Whether a policy lets a command or patch ask to leave the sandbox.
+fn may_leave_sandbox(policy: AskForApproval) -> bool {
+    match policy {
+        AskForApproval::Never => false,
+        AskForApproval::Granular(granular) => granular.sandbox_approval,
+        AskForApproval::Untrusted | AskForApproval::OnRequest => true,
+    }
+}
+
+/// Whether a command the sandbox denied may be retried outside it, after asking (a
+/// `granular` policy that allows sandbox approvals, as in the reference).
+fn retries_denials(policy: AskForApproval) -> bool {
+    matches!(policy, AskForApproval::Granular(granular) if granular.sandbox_approval)
+}
+
+/// How refusals name a policy to the model.
+fn policy_name(policy: AskForApproval) -> &'static str {
+    match policy {
+        AskForApproval::Never => "never",
+        AskForApproval::Granular(_) => "granular, with sandbox approvals off",
+        AskForApproval::Untrusted => "untrusted",
+        AskForApproval::OnRequest => "on-request",
+    }
+}
+
+/// Whether a command that ended during its first wait looks like the sandbox stopped it:
+/// it failed, saying what Landlock, the read-only `.git` mount or the seccomp filter say.
+fn looks_denied_by_sandbox(poll: &Poll) -> bool {
+    const DENIALS: [&str; 3] = [
+        "permission denied",
+        "read-only file system",
+        "operation not permitted",
+    ];
+    if poll.exit_code.is_none_or(|code| code == 0) {
+        return false;
+    }
+    let output = String::from_utf8_lossy(&poll.output).to_lowercase();
+    DENIALS.iter().any(|denial| output.contains(denial))
+}
+
 /// The fixed parts of a `commandExecution` item.
 #[derive(Debug, Clone)]
 pub(super) struct CommandItem {
@@ -1058,6 +1249,7 @@ async fn watch_session(
     turn_id: String,
     item: CommandItem,
     session: Arc<Session>,
+    held: Option<oneshot::Receiver<()>>,
 ) {
     let mut output = HeadTail::default();
     while let Some(chunk) = session.item_output().await {
@@ -1072,6 +1264,13 @@ async fn watch_session(
                 },
             )
             .await;
+    }
+    if let Some(held) = held
+        && held.await.is_ok()
+    {
+        // A retry outside the sandbox finishes the item.
+        session.set_item_done();
+        return;
     }
     let code = session.exit_code().unwrap_or(-1);
     let status = if code == 0 {

@@ -277,9 +277,7 @@ impl TurnRunner {
                     turn_id: Some(turn_id.clone()),
                     root_turn_id: Some(turn_id.clone()),
                     cwd: settings.cwd.display().to_string(),
-                    approval_policy: serde_json::to_value(settings.approval_policy)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned)),
+                    approval_policy: serde_json::to_value(settings.approval_policy).ok(),
                     sandbox_policy: Some(kebab_sandbox(&settings.sandbox)),
                     model: settings.model.clone(),
                     effort: settings.effort.clone(),

@@ -41,6 +41,7 @@ export type { FileChangeRequestApprovalParams } from "./FileChangeRequestApprova
 export type { FileChangeRequestApprovalResponse } from "./FileChangeRequestApprovalResponse";
 export type { FileUpdateChange } from "./FileUpdateChange";
 export type { GitInfo } from "./GitInfo";
+export type { GranularApprovalConfig } from "./GranularApprovalConfig";
 export type { ImageDetail } from "./ImageDetail";
 export type { InitializeCapabilities } from "./InitializeCapabilities";
 export type { InitializeParams } from "./InitializeParams";

@@ -46,7 +46,8 @@ pub use item::{
 pub use mock::{MockExperimentalMethodParams, MockExperimentalMethodResponse};
 pub use path::{AbsolutePathBuf, RelativePathError};
 pub use policy::{
-    ApprovalsReviewer, AskForApproval, NetworkAccess, ReasoningSummary, SandboxMode, SandboxPolicy,
+    ApprovalsReviewer, AskForApproval, GranularApprovalConfig, NetworkAccess, ReasoningSummary,
+    SandboxMode, SandboxPolicy,
 };
 pub use thread::{
     GitInfo, SessionSource, SortDirection, Thread, ThreadActiveFlag, ThreadArchiveParams,

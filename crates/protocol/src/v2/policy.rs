@@ -15,8 +15,33 @@ pub enum AskForApproval {
     Untrusted,
     /// The model decides when to ask.
     OnRequest,
+    /// As `on-request`, and a command the sandbox denied may be retried outside it; each
+    /// category set to `false` is refused without asking.
+    Granular(GranularApprovalConfig),
     /// Never ask; failures go back to the model.
     Never,
+}
+
+/// Which kinds of approval requests a `granular` policy lets reach the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "the wire's shape: one flag per category"
+)]
+pub struct GranularApprovalConfig {
+    /// Leaving the sandbox: escalated commands, retries of denied ones, patches outside the
+    /// writable roots.
+    pub sandbox_approval: bool,
+    /// Commands an execution-policy rule marks as needing approval.
+    pub rules: bool,
+    /// Approvals for skills.
+    #[serde(default)]
+    pub skill_approval: bool,
+    /// The model's requests for more permissions.
+    #[serde(default)]
+    pub request_permissions: bool,
+    /// Questions from MCP servers.
+    pub mcp_elicitations: bool,
 }
 
 /// The sandbox mode of a thread, as configured (`sandbox_mode` in config.toml).
