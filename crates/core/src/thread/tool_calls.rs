@@ -1333,35 +1333,15 @@ fn rand_u32() -> u32 {
     u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]])
 }
 
-/// The protocol's actions for a command line, with read paths made absolute.
+/// The actions of a command line, with read paths made absolute.
 fn command_actions(line: &str, cwd: &Path) -> Vec<CommandAction> {
-    shell::command_actions(line)
-        .into_iter()
-        .map(|action| match action {
-            shell::CommandAction::Read {
-                command,
-                name,
-                path,
-            } => CommandAction::Read {
-                command,
-                name,
-                path: cwd.join(path).display().to_string(),
-            },
-            shell::CommandAction::ListFiles { command, path } => {
-                CommandAction::ListFiles { command, path }
-            }
-            shell::CommandAction::Search {
-                command,
-                query,
-                path,
-            } => CommandAction::Search {
-                command,
-                query,
-                path,
-            },
-            shell::CommandAction::Unknown { command } => CommandAction::Unknown { command },
-        })
-        .collect()
+    let mut actions = shell::command_actions(line);
+    for action in &mut actions {
+        if let CommandAction::Read { path, .. } = action {
+            *path = cwd.join(&*path).display().to_string();
+        }
+    }
+    actions
 }
 
 /// What the model hears of an applied patch: each file with A, D or M.

@@ -14,32 +14,7 @@ use std::iter::Peekable;
 use std::path::Path;
 use std::str::Chars;
 
-/// What a command does, for display (mirrors the protocol's `CommandAction`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CommandAction {
-    /// Prints (part of) one file.
-    Read {
-        /// The simple command, re-quoted.
-        command: String,
-        /// The file's name, without its folders.
-        name: String,
-        /// The path as the command gave it.
-        path: String,
-    },
-    /// Lists files, under `path` when the command names one.
-    ListFiles {
-        command: String,
-        path: Option<String>,
-    },
-    /// Searches for `query` in file contents or names, under `path` when the command names one.
-    Search {
-        command: String,
-        query: Option<String>,
-        path: Option<String>,
-    },
-    /// Anything we do not recognise.
-    Unknown { command: String },
-}
+use tern_protocol::v2::CommandAction;
 
 /// An `apply_patch` call the model sent through the shell rather than as its own tool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +55,7 @@ pub fn is_known_safe(line: &str) -> bool {
 /// Shell wrappers are unwrapped, a `cd` that only sets where the rest runs is dropped, and so is
 /// a formatter (`head`, `wc`, `sort`, ...) reading a pipe, so `cat f | head -n 5` shows as one
 /// read. A line we cannot split is a single [`CommandAction::Unknown`] holding all of it.
+/// `Read` paths stay as the command gave them.
 pub fn command_actions(line: &str) -> Vec<CommandAction> {
     let Some(segments) = parse(line) else {
         return vec![CommandAction::Unknown {
