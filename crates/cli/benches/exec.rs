@@ -13,55 +13,21 @@
     reason = "a benchmark reports on stdout and stops on any failure"
 )]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+mod support;
+
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
+use support::Server;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_tern");
 const RUNS: usize = 300;
 
 fn main() {
     let home = tempfile::tempdir().unwrap();
     let workspace = tempfile::tempdir().unwrap();
     std::fs::create_dir(workspace.path().join(".git")).unwrap();
-    let mut child = Command::new(BINARY)
-        .arg("app-server")
-        .env("TERN_HOME", home.path())
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut next_id = 0;
-    let mut call = |stdin: &mut std::process::ChildStdin, method: &str, params: Value| -> Value {
-        next_id += 1;
-        writeln!(
-            stdin,
-            "{}",
-            json!({"id": next_id, "method": method, "params": params})
-        )
-        .unwrap();
-        let prefix = format!("{{\"id\":{next_id},");
-        let mut line = String::new();
-        loop {
-            line.clear();
-            assert!(stdout.read_line(&mut line).unwrap() > 0, "server exited");
-            if line.starts_with(&prefix) {
-                let message: Value = serde_json::from_str(&line).unwrap();
-                return message["result"].clone();
-            }
-        }
-    };
-    call(
-        &mut stdin,
-        "initialize",
-        json!({"clientInfo": {"name": "bench", "version": "0"}}),
-    );
+    let mut server = Server::spawn(home.path());
+    server.initialize();
     println!("command/exec [\"true\"], {RUNS} runs each (median, p90):");
     let mut baseline = None;
     for (name, policy) in [
@@ -87,11 +53,11 @@ fn main() {
         let mut times: Vec<Duration> = (0..RUNS)
             .map(|_| {
                 let started = Instant::now();
-                let result = call(
-                    &mut stdin,
+                let id = server.send(
                     "command/exec",
-                    json!({"command": ["true"], "cwd": cwd, "sandboxPolicy": policy}),
+                    &json!({"command": ["true"], "cwd": cwd, "sandboxPolicy": policy}),
                 );
+                let result = server.result(id);
                 assert_eq!(result["exitCode"], 0, "{result}");
                 started.elapsed()
             })
@@ -112,6 +78,4 @@ fn main() {
             p90.as_secs_f64() * 1e3
         );
     }
-    drop(stdin);
-    child.wait().unwrap();
 }

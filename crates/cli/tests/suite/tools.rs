@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tern_test_support::mock_model::{MockModelServer, MockResponse, responses};
 use tern_test_support::{DEFAULT_TIMEOUT, Received, TernProcess};
 
-use super::tern;
+use super::{notifications, tern};
 
 fn server_for(mock: &MockModelServer) -> TernProcess {
     let mut tern = tern()
@@ -66,16 +66,6 @@ fn finish_turn(
 
 fn never(_: &str, params: &Value) -> Value {
     panic!("no request expected, got {params}")
-}
-
-fn notifications<'a>(messages: &'a [Received], method: &str) -> Vec<&'a Value> {
-    messages
-        .iter()
-        .filter_map(|message| match message {
-            Received::Notification { method: m, params } if m == method => Some(params),
-            _ => None,
-        })
-        .collect()
 }
 
 fn names(messages: &[Received]) -> Vec<String> {

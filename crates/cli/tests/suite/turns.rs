@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tern_test_support::mock_model::{MockModelServer, MockResponse, SseStep, chat, responses};
 use tern_test_support::{DEFAULT_TIMEOUT, Received, TernProcess};
 
-use super::tern;
+use super::{notifications, tern};
 
 /// An initialized server with `config` (whose provider `mock` points at a mock server).
 fn server_for(config: &str) -> TernProcess {
@@ -57,16 +57,6 @@ fn collect_turn(tern: &mut TernProcess, request_id: i64) -> (Vec<String>, Vec<Re
     }
 }
 
-fn params<'a>(messages: &'a [Received], method: &str) -> Vec<&'a Value> {
-    messages
-        .iter()
-        .filter_map(|message| match message {
-            Received::Notification { method: m, params } if m == method => Some(params),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn a_text_turn_streams_in_the_reference_order() {
     let mock = MockModelServer::start(vec![responses::text_response("r1", &["Hel", "lo", "!"])]);
@@ -96,21 +86,21 @@ fn a_text_turn_streams_in_the_reference_order() {
     };
     assert_eq!(result["turn"]["status"], "inProgress");
     assert_eq!(result["turn"]["itemsView"], "notLoaded");
-    let statuses = params(&messages, "thread/status/changed");
+    let statuses = notifications(&messages, "thread/status/changed");
     assert_eq!(
         statuses[0]["status"],
         json!({"type": "active", "activeFlags": []})
     );
     assert_eq!(statuses[1]["status"], json!({"type": "idle"}));
-    let completed = params(&messages, "item/completed");
+    let completed = notifications(&messages, "item/completed");
     assert_eq!(completed[0]["item"]["type"], "userMessage");
     assert_eq!(completed[0]["item"]["content"][0]["text"], "say hello");
     assert_eq!(completed[1]["item"]["type"], "agentMessage");
     assert_eq!(completed[1]["item"]["id"], "msg_r1");
     assert_eq!(completed[1]["item"]["text"], "Hello!");
-    let usage = params(&messages, "thread/tokenUsage/updated");
+    let usage = notifications(&messages, "thread/tokenUsage/updated");
     assert_eq!(usage[0]["tokenUsage"]["total"]["totalTokens"], 110);
-    let turn = &params(&messages, "turn/completed")[0]["turn"];
+    let turn = &notifications(&messages, "turn/completed")[0]["turn"];
     assert_eq!(turn["status"], "completed");
     assert_eq!(turn["itemsView"], "summary");
     assert_eq!(turn["items"][0]["text"], "Hello!");
@@ -194,7 +184,7 @@ fn reasoning_streams_summary_parts_before_the_message() {
             "item/started",
         ]
     );
-    let reasoning = &params(&messages, "item/completed")[1]["item"];
+    let reasoning = &notifications(&messages, "item/completed")[1]["item"];
     assert_eq!(
         (reasoning["type"].clone(), reasoning["summary"].clone()),
         (json!("reasoning"), json!(["Thinking", "More"]))
@@ -248,10 +238,10 @@ fn a_chat_completions_provider_streams_the_same_items() {
             "turn/completed",
         ]
     );
-    let completed = params(&messages, "item/completed");
+    let completed = notifications(&messages, "item/completed");
     assert_eq!(completed[1]["item"]["content"], json!(["hmm"]));
     assert_eq!(completed[2]["item"]["text"], "Hello");
-    let usage = params(&messages, "thread/tokenUsage/updated");
+    let usage = notifications(&messages, "thread/tokenUsage/updated");
     assert_eq!(usage[0]["tokenUsage"]["last"]["inputTokens"], 50);
 
     let request = &mock.requests()[0];
