@@ -28,10 +28,9 @@ pub struct ExecSpec {
     pub cwd: PathBuf,
     /// Changes to the server's environment: a value sets, `None` unsets.
     pub env: Vec<(String, Option<String>)>,
-    /// `None` runs the command as is.
+    /// `None` runs the command as is; otherwise the running `tern` binary sets the sandbox
+    /// up (`tern sandbox-exec`) and then execs the command.
     pub sandbox: Option<SandboxPlan>,
-    /// The `tern` binary, which sets the sandbox up (`tern sandbox-exec`).
-    pub helper: PathBuf,
     /// Whether the caller writes to the command's stdin (otherwise it reads nothing).
     pub stdin: bool,
     /// Run in a pseudo-terminal of this size: stdin, stdout and stderr are the terminal, and
@@ -140,7 +139,7 @@ impl Process {
         // A terminal needs the helper too: it makes the terminal the command's controlling one.
         let (program, args) = if spec.sandbox.is_some() || spec.tty.is_some() {
             (
-                spec.helper.clone(),
+                std::env::current_exe()?,
                 crate::sandbox::helper_args(spec.sandbox.as_ref(), spec.tty.is_some(), &spec.argv)
                     .map_err(std::io::Error::other)?,
             )

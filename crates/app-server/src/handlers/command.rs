@@ -179,14 +179,11 @@ fn check(req: &RequestCtx, params: &mut CommandExecParams) -> Result<Checked, Rp
         .sandbox_policy
         .take()
         .unwrap_or_else(|| SandboxPolicy::from(req.server.threads.config().sandbox_mode));
-    let helper = std::env::current_exe()
-        .map_err(|err| RpcError::internal(format!("cannot find the tern binary: {err}")))?;
     let spec = ExecSpec {
         argv: std::mem::take(&mut params.command),
         sandbox: SandboxPlan::for_policy(&policy, &cwd),
         cwd,
         env: params.env.take().unwrap_or_default().into_iter().collect(),
-        helper,
         stdin: params.stream_stdin || params.tty,
         tty: params.tty.then(|| {
             params

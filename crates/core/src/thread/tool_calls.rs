@@ -497,20 +497,17 @@ impl TurnRunner {
         launch: Launch,
     ) -> Result<(Arc<Session>, Option<oneshot::Sender<()>>), ToolEnd> {
         let (shell, flag, _) = shell_line(args);
-        let started = std::env::current_exe().and_then(|helper| {
-            ctx.tools.sessions.start(
-                &ExecSpec {
-                    argv: vec![shell, flag.to_owned(), args.cmd.clone()],
-                    cwd: cwd.to_owned(),
-                    env: Vec::new(),
-                    sandbox: launch.sandbox,
-                    helper,
-                    stdin: false,
-                    tty: args.tty.then(TerminalSize::default),
-                },
-                &item.id,
-            )
-        });
+        let started = ctx.tools.sessions.start(
+            &ExecSpec {
+                argv: vec![shell, flag.to_owned(), args.cmd.clone()],
+                cwd: cwd.to_owned(),
+                env: Vec::new(),
+                sandbox: launch.sandbox,
+                stdin: false,
+                tty: args.tty.then(TerminalSize::default),
+            },
+            &item.id,
+        );
         item.source = CommandExecutionSource::UnifiedExecStartup;
         let session = match started {
             Ok(session) => session,
@@ -577,9 +574,9 @@ impl TurnRunner {
         let reason = match why {
             AskReason::Escalation => args.justification.clone(),
             AskReason::Policy => None,
-            // The item started with the sandboxed attempt.
             AskReason::Retry => Some("command failed; retry without sandbox?".to_owned()),
         };
+        // A retried command's item started with its sandboxed attempt.
         if why != AskReason::Retry {
             self.start_item(item.started(None)).await;
         }

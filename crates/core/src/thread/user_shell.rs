@@ -119,16 +119,13 @@ async fn run(
         )
         .await;
     let started = Instant::now();
-    let spawned = std::env::current_exe().and_then(|helper| {
-        Process::spawn(&ExecSpec {
-            argv: vec![SHELL.to_owned(), "-lc".to_owned(), command.to_owned()],
-            cwd,
-            env: Vec::new(),
-            sandbox: None,
-            helper,
-            stdin: false,
-            tty: None,
-        })
+    let spawned = Process::spawn(&ExecSpec {
+        argv: vec![SHELL.to_owned(), "-lc".to_owned(), command.to_owned()],
+        cwd,
+        env: Vec::new(),
+        sandbox: None,
+        stdin: false,
+        tty: None,
     });
     let mut output = HeadTail::default();
     let exit_code = match spawned {
